@@ -1,0 +1,1 @@
+"""What we send: rendering, composing and delivering mail. Imports nothing from ``parsers``."""

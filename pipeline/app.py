@@ -1,0 +1,246 @@
+"""The pipeline's operations, as the commands use them: poll, reingest, flush, status.
+
+Stages, in order: fetch (mailbox) → archive (raw bytes, fsynced) → record (ledger, pending)
+→ read (sandboxed parsers) → decide → commit (results + done mark + acknowledgment, one
+transaction) → flush (outbox). Each stage can be re-run; none loses or repeats a message.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from outbox.queue import FlushReport, flush
+from outbox.smtp import FolderTransport, SmtpTransport
+from parsers.sandbox import Sandbox, SandboxFailure
+
+from .archive import Archive
+from .campaign import current_list_keys, message_statuses
+from .config import Config
+from .ingest import Context, Reader, decide, unreadable_result
+from .mailbox import Fetched, message_key, open_source
+from .records import Arrival, MessageResult
+from .registry import Registry, load_registry
+from .replies import build_ack
+from .store import Store
+
+log = logging.getLogger(__name__)
+BATCH = 16  # messages read in the sandbox at once: enough to keep both cores busy
+
+
+@dataclass
+class CycleReport:
+    fetched: int = 0
+    new: int = 0
+    processed: int = 0
+    failed: int = 0
+    parked: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    flush: FlushReport | None = None
+
+    def line(self) -> str:
+        outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"
+        sent = f"; sent {self.flush.sent}, deferred {self.flush.retried}, failed {self.flush.failed}" \
+            if self.flush else ""
+        return (f"fetched {self.fetched} (new {self.new}); processed {self.processed} ({outcomes}); "
+                f"errors {self.failed}, parked {self.parked}{sent}")
+
+
+def prepare_data_dir(path: Path) -> Path:
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name == "posix":
+        os.chmod(path, 0o700)  # raw mail and the ledger hold personal data
+    return path
+
+
+class Pipeline:
+    def __init__(self, config: Config, registry: Registry | None = None):
+        self.config = config
+        self.registry = registry or load_registry(config.campaign.units)
+        data_dir = prepare_data_dir(config.data_dir)
+        self.store = Store(data_dir / "ledger.sqlite3")
+        self.archive = Archive(data_dir / "archive")
+        self._sandbox: Sandbox | None = None
+        self.stop_requested = False  # set by the worker's signal handler: finish the message at hand, then stop
+
+    @property
+    def sandbox(self) -> Sandbox:
+        if self._sandbox is None:
+            ex = self.config.extraction
+            self._sandbox = Sandbox(workers=ex.workers, mem_limit_mb=ex.mem_limit_mb, timeout_s=ex.timeout_seconds)
+        return self._sandbox
+
+    def close(self) -> None:
+        if self._sandbox is not None:
+            self._sandbox.close()
+        self.store.close()
+
+    def __enter__(self) -> "Pipeline":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- fetch and archive -------------------------------------------------------------------
+
+    def _archive_batch(self, source, batch: list[Fetched]) -> list[Arrival]:
+        arrivals = []
+        for item in batch:
+            digest = self.archive.put(item.raw)
+            key, message_id = message_key(item.raw)
+            arrivals.append(Arrival(source.name, source.uidvalidity, item.uid, key, digest, message_id,
+                                    item.arrival_at))
+        return arrivals
+
+    def fetch(self, report: CycleReport) -> None:
+        with open_source(self.config.mailbox) as source:
+            known = self.store.known_uids(source.name, source.uidvalidity)
+            for batch in source.fetch_new(known, known_key=self.store.known_keys):
+                if isinstance(batch, tuple):  # a message already in the ledger under another UIDVALIDITY
+                    uid, key = batch
+                    self.store.record_arrivals([Arrival(source.name, source.uidvalidity, uid, key, "", key, None)])
+                    continue
+                arrivals = self._archive_batch(source, batch)
+                report.fetched += len(arrivals)
+                report.new += self.store.record_arrivals(arrivals)
+        log.info("fetch from %s: %d fetched, %d new", source.name, report.fetched, report.new)
+
+    # -- process -----------------------------------------------------------------------------
+
+    def _reported_after(self, result: MessageResult) -> int:
+        if result.unit_id is None:
+            return 0
+        if result.outcome == "accepted" and result.carries_list:
+            return len(result.activities)
+        rows = self.store.unit_messages(result.unit_id)
+        current = current_list_keys(rows, message_statuses(rows)).get(result.unit_id)
+        return self.store.activity_count(current)
+
+    def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:
+        park = attempts >= self.config.extraction.max_attempts
+        result = unreadable_result(key, reason, _parse_time(arrival), self.config.campaign.tz) if park else None
+        self.store.record_failure(key, reason, park, result)
+        report.failed += 1
+        report.parked += int(park)
+        log.error("message %s failed (attempt %d%s): %s", key, attempts, ", parked" if park else "", reason)
+
+    def process_pending(self, report: CycleReport, *, progress: bool = False, ack_suffix: str | None = None) -> None:
+        rows = self.store.pending()
+        if not rows:
+            return
+        ctx = Context.build(self.config, self.registry, self._remembered())
+        reader = Reader(self.sandbox, self.config.campaign.period[0].year)
+        bar = _progress(len(rows)) if progress else None
+        for start in range(0, len(rows), BATCH):
+            if self.stop_requested:
+                break
+            chunk = rows[start:start + BATCH]
+            work = []
+            for row in chunk:
+                attempts = self.store.claim(row["key"])
+                if attempts > self.config.extraction.max_attempts:
+                    self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
+                    continue
+                try:
+                    work.append((row, attempts, self.archive.get(row["sha256"])))
+                except OSError as exc:
+                    self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
+            contents = reader.read_many([raw for _, _, raw in work])
+            for (row, attempts, _), content in zip(work, contents):
+                if isinstance(content, SandboxFailure):
+                    self._fail(row["key"], attempts, content.reason, row["arrival_at"], report)
+                    continue
+                try:
+                    result = decide(content, ctx, _parse_time(row["arrival_at"]))
+                    outgoing = None
+                    if result.kind == "submission":
+                        dedupe = f"ack:{row['key']}" + (f":{ack_suffix}" if ack_suffix else "")
+                        outgoing = build_ack(row["key"], result, self.config, self.registry,
+                                             self._reported_after(result), dedupe)
+                    self.store.commit_message(row["key"], result, outgoing)
+                except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
+                    log.exception("message %s: unexpected error", row["key"])
+                    self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
+                    continue
+                report.processed += 1
+                report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+            if bar:
+                bar.update(len(chunk))
+        if bar:
+            bar.close()
+
+    def _remembered(self) -> dict[str, str]:
+        return {}
+
+    # -- send --------------------------------------------------------------------------------
+
+    def transport(self):
+        smtp = self.config.smtp
+        if smtp.host:
+            return SmtpTransport(smtp.host, smtp.port, use_ssl=smtp.ssl, starttls=smtp.starttls,
+                                 username=smtp.username,
+                                 password=smtp.password.get_secret_value() if smtp.password else None,
+                                 timeout=smtp.timeout_seconds, verify=smtp.ssl_verify,
+                                 cafile=str(smtp.cafile) if smtp.cafile else None)
+        return FolderTransport(smtp.outdir)
+
+    def flush_outbox(self) -> FlushReport:
+        smtp = self.config.smtp
+        return flush(self.store, self.transport(), sender=self.config.sender_address,
+                     max_per_minute=smtp.max_per_minute, max_per_day=smtp.max_per_day,
+                     max_attempts=smtp.max_attempts)
+
+    # -- commands ----------------------------------------------------------------------------
+
+    def poll(self) -> CycleReport:
+        report = CycleReport()
+        self.fetch(report)
+        self.process_pending(report)
+        report.flush = self.flush_outbox()
+        self.store.set_state("last_poll", datetime.now(timezone.utc).isoformat())
+        self.store.set_state("last_poll_report", report.line())
+        log.info("poll: %s", report.line())
+        return report
+
+    def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
+                 progress: bool = True) -> CycleReport:
+        report = CycleReport()
+        if from_archive:
+            keys = self.store.keys_received_between(since.isoformat(), until.isoformat())
+        else:
+            keys = []
+            with open_source(self.config.mailbox) as source:
+                for batch in source.fetch_between(since, until):
+                    arrivals = self._archive_batch(source, batch)
+                    report.fetched += len(arrivals)
+                    report.new += self.store.record_arrivals(arrivals)
+                    keys += [a.key for a in arrivals]
+            in_range = set(self.store.keys_received_between(since.isoformat(), until.isoformat()))
+            keys = [k for k in dict.fromkeys(keys)
+                    if k in in_range or (self.store.message(k) or {"received_at": None})["received_at"] is None]
+        self.store.requeue(keys)
+        suffix = f"resend-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}" if send_acks else None
+        self.process_pending(report, progress=progress, ack_suffix=suffix)
+        report.flush = self.flush_outbox()
+        log.info("reingest %s..%s: %s", since, until, report.line())
+        return report
+
+
+def _parse_time(value) -> datetime | None:
+    if isinstance(value, datetime) or value is None:
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _progress(total: int):
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, unit="mail", desc="ingest", file=sys.stderr, disable=not sys.stderr.isatty())

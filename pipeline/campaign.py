@@ -1,0 +1,107 @@
+"""Where the campaign stands, derived from the ledger: statuses, current activities, quotas.
+
+Nothing here is stored: superseding and quota status are recomputed from the messages each
+time, so a reingest or a registry change can never leave a stale verdict behind.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from .registry import Registry
+
+
+@dataclass
+class MessageStatus:
+    status: str  # accepted | superseded | needs_review | ignored
+    reason: str
+
+
+@dataclass
+class UnitProgress:
+    unit_id: str
+    name: str
+    category: str
+    required: int
+    reported: int
+    met: bool
+    submitted: bool
+    late: bool
+    last_received_at: str | None
+    current_key: str | None  # the message whose activity list is current
+    message_keys: list[str] = field(default_factory=list)
+
+
+def _complements(m: Mapping) -> bool:
+    """A narrative without an activity list: accepted once the unit's list arrives by another mail."""
+    return m["outcome"] == "needs_review" and bool(m["carries_narrative"]) and not m["carries_list"] \
+        and m["kind"] == "submission" and m["unit_id"] is not None
+
+
+def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
+    """Final status of every message; ``messages`` are ledger rows (any order)."""
+    ordered = sorted(messages, key=lambda m: (m["received_at"] or "", m["key"]))
+    out: dict[str, MessageStatus] = {}
+    by_unit: dict[str, list[Mapping]] = {}
+    for m in ordered:
+        if m["state"] == "parked":
+            out[m["key"]] = MessageStatus("needs_review", m["reason"] or f"处理失败：{m['last_error'] or ''}")
+        elif m["state"] != "done":
+            out[m["key"]] = MessageStatus("needs_review", "尚未处理完毕")
+        elif m["outcome"] == "ignored":
+            out[m["key"]] = MessageStatus("ignored", m["reason"] or "")
+        elif m["unit_id"] is None:
+            out[m["key"]] = MessageStatus(m["outcome"], m["reason"] or "")
+        else:
+            by_unit.setdefault(m["unit_id"], []).append(m)
+    for unit_messages in by_unit.values():
+        has_list = any(m["outcome"] == "accepted" and m["carries_list"] for m in unit_messages)
+        effective = {m["key"]: ("accepted" if _complements(m) and has_list else m["outcome"]) for m in unit_messages}
+        for i, m in enumerate(unit_messages):
+            status, reason = effective[m["key"]], m["reason"] or ""
+            later_accepted = [n for n in unit_messages[i + 1:] if effective[n["key"]] == "accepted"]
+            if status == "needs_review" and later_accepted:
+                status, reason = "superseded", f"已由后来的邮件（{later_accepted[0]['received_at'][:16]}）取代"
+            elif status == "accepted":
+                covering = [n for n in later_accepted
+                            if (not m["carries_list"] or n["carries_list"])
+                            and (not m["carries_narrative"] or n["carries_narrative"])]
+                if covering:
+                    status, reason = "superseded", f"已由后来的邮件（{covering[0]['received_at'][:16]}）更新"
+                elif _complements(m):
+                    reason = "活动总结（活动明细见本单位另一封邮件）"
+            out[m["key"]] = MessageStatus(status, reason)
+    return out
+
+
+def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
+    """unit_id -> key of its newest accepted message that carries an activity list."""
+    current: dict[str, tuple[str, str]] = {}
+    for m in messages:
+        if statuses[m["key"]].status == "accepted" and m["carries_list"] and m["unit_id"]:
+            stamp = (m["received_at"] or "", m["key"])
+            if m["unit_id"] not in current or stamp > current[m["unit_id"]]:
+                current[m["unit_id"]] = stamp
+    return {unit: stamp[1] for unit, stamp in current.items()}
+
+
+def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: list[Mapping],
+                  statuses: Mapping[str, MessageStatus], activity_counts: Mapping[str, int]) -> list[UnitProgress]:
+    """Per registered unit: submitted, late, reported, met. ``activity_counts`` is per message key."""
+    current = current_list_keys(messages, statuses)
+    mine: dict[str, list[Mapping]] = {}
+    for m in sorted(messages, key=lambda m: (m["received_at"] or "", m["key"])):
+        if m["unit_id"] and statuses[m["key"]].status != "ignored":
+            mine.setdefault(m["unit_id"], []).append(m)
+    out = []
+    for unit in registry.units:
+        own = mine.get(unit.unit_id, [])
+        key = current.get(unit.unit_id)
+        reported = activity_counts.get(key, 0) if key else 0
+        required = int(quotas.get(unit.category, 0))
+        out.append(UnitProgress(
+            unit.unit_id, unit.name, unit.category, required, reported, reported >= required,
+            submitted=bool(own), late=bool(own and own[0]["late"]),
+            last_received_at=own[-1]["received_at"] if own else None, current_key=key,
+            message_keys=[m["key"] for m in own]))
+    return out

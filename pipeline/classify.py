@@ -1,0 +1,104 @@
+"""Is a mail a unit's submission, or something else (auto-reply, bounce, list, our own mail…)?
+
+Pure: an envelope and the office's own addresses in, a verdict out. What is not a
+submission is ``ignored`` with a reason; a person's question is ignored too but flagged so
+the digest shows it to someone who can answer.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from parsers.model import Envelope
+
+DOCUMENT_KINDS_HINT = re.compile(r"\.(docx?|xlsx?|xlsm|xls|wps|et|ods|odt|pdf|zip|rar|7z)$", re.I)
+AUTO_SUBJECT = re.compile(r"自动回复|自动答复|自动应答|auto(matic)?[ -]?(reply|response)|out of (the )?office|休假|不在办公室",
+                          re.I)
+RECEIPT_SUBJECT = re.compile(r"^\s*(已读|已读回执|read|read receipt|回执)\s*[:：]", re.I)
+BOUNCE_SENDER = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|maildelivery|bounce)[@+-]", re.I)
+BOUNCE_SUBJECT = re.compile(r"undeliver|delivery (status|failure)|returned mail|退信|投递失败|系统退信|无法投递", re.I)
+QUESTION = re.compile(r"请问|能否|可否|是否可以|可不可以|能不能|延期|延长|推迟|咨询|怎么报|如何报|[?？]")
+SUBMISSION_WORDS = re.compile(r"总结|科普月|科普活动|活动|报送|附件|材料|汇总|统计表")
+NO_REPLY_ADDRESS = re.compile(r"^(no-?reply|do-?not-?reply|noreply)[@+.-]", re.I)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    kind: str  # submission | auto_reply | bounce | receipt | list | own_mail | ack_reply | question | unrelated
+    reason: str  # Chinese, for admins
+    reply_allowed: bool  # RFC 3834: may an automatic reply go to the sender
+
+    @property
+    def is_submission(self) -> bool:
+        return self.kind == "submission"
+
+
+def _first(envelope: Envelope, name: str) -> str:
+    values = envelope.headers.get(name, [])
+    return values[0].strip() if values else ""
+
+
+def _documents(envelope: Envelope) -> list[str]:
+    return [a.name for a in envelope.attachments if not a.content_type.startswith("image/")
+            or DOCUMENT_KINDS_HINT.search(a.name or "")]
+
+
+def is_automatic(envelope: Envelope) -> str | None:
+    """Why a mail was sent by a machine (RFC 3834 and common practice), or None."""
+    auto = _first(envelope, "auto-submitted").lower()
+    if auto and auto != "no":
+        return f"自动发送的邮件（Auto-Submitted: {auto}）"
+    for header in ("x-autoreply", "x-autorespond", "x-auto-response-suppress"):
+        if header in envelope.headers and header != "x-auto-response-suppress":
+            return "自动回复邮件"
+    precedence = _first(envelope, "precedence").lower()
+    if precedence in ("bulk", "junk", "auto_reply"):
+        return f"群发或自动邮件（Precedence: {precedence}）"
+    if AUTO_SUBJECT.search(envelope.subject or ""):
+        return "自动回复邮件（主题含“自动回复”等字样）"
+    return None
+
+
+def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
+             our_message_domain: str) -> Verdict:
+    sender = envelope.from_addr
+    documents = _documents(envelope)
+    forwarded_from_other = [f for f in envelope.forwarded
+                            if f.from_addr and f.from_addr not in own_addresses and f.from_addr not in admins]
+
+    if sender in own_addresses or sender in admins:
+        if documents and (forwarded_from_other or envelope.forwarded):
+            return Verdict("submission", "办公室转发的单位报送材料", False)
+        who = "本邮箱自己发出的邮件" if sender in own_addresses else "管理员发来的邮件（非报送材料）"
+        return Verdict("own_mail", who, False)
+
+    content_type = envelope.content_type.lower()
+    if "disposition-notification" in str(envelope.headers.get("content-type", "")).lower() \
+            or RECEIPT_SUBJECT.search(envelope.subject or ""):
+        return Verdict("receipt", "已读回执", False)
+    if content_type == "multipart/report" or BOUNCE_SENDER.search(sender or "") \
+            or (_first(envelope, "return-path") in ("<>", "") and "return-path" in envelope.headers) \
+            or (not documents and BOUNCE_SUBJECT.search(envelope.subject or "")):
+        return Verdict("bounce", "退信（投递失败通知）", False)
+    automatic = is_automatic(envelope)
+    if automatic:
+        return Verdict("auto_reply", automatic, False)
+    if "list-id" in envelope.headers or "list-unsubscribe" in envelope.headers or \
+            _first(envelope, "precedence").lower() == "list":
+        return Verdict("list", "邮件列表或群发广告，与报送无关", False)
+
+    reply_allowed = bool(sender) and not NO_REPLY_ADDRESS.search(sender)
+    if documents:
+        return Verdict("submission", "报送材料", reply_allowed)
+
+    in_reply_to = _first(envelope, "in-reply-to") + " " + _first(envelope, "references")
+    text = f"{envelope.subject}\n{envelope.text[:3000]}"
+    if our_message_domain and our_message_domain in in_reply_to:
+        if QUESTION.search(text):
+            return Verdict("question", "对回执的回复，含有问题，需要人工答复", False)
+        return Verdict("ack_reply", "对回执的回复（如“收到”“谢谢”），无需处理", False)
+    if QUESTION.search(text) and not re.search(r"见附件|附件[是为]", text):
+        return Verdict("question", "单位来信咨询，未附报送材料，需要人工答复", False)
+    if envelope.oversize_links or SUBMISSION_WORDS.search(text):
+        return Verdict("submission", "报送邮件（未见附件）", reply_allowed)
+    return Verdict("unrelated", "与本次报送无关的邮件", False)

@@ -1,0 +1,86 @@
+"""What each command of run.py does, printing for a person at a terminal."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from .app import Pipeline
+from .config import Config
+from .export import WRITERS, dataset
+from .mailbox import MailSourceError
+
+log = logging.getLogger(__name__)
+
+
+def cmd_poll(pipeline: Pipeline, args) -> int:
+    report = pipeline.poll()
+    print(report.line())
+    return 0
+
+
+def cmd_reingest(pipeline: Pipeline, args) -> int:
+    if args.since > args.until:
+        print("--since must not be after --until", file=sys.stderr)
+        return 2
+    report = pipeline.reingest(args.since, args.until, from_archive=args.from_archive, send_acks=args.send_acks)
+    print(report.line())
+    return 0
+
+
+def cmd_export(pipeline: Pipeline, args) -> int:
+    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    for path in WRITERS[args.format](data, args.out):
+        print(path)
+    return 0
+
+
+def cmd_status(pipeline: Pipeline, args) -> int:
+    store = pipeline.store
+    counts = store.counts()
+    data = dataset(pipeline.config, pipeline.registry, store)
+    units = data["units"]
+    print(f"campaign: {pipeline.config.campaign.name}, deadline {pipeline.config.campaign.deadline}")
+    print(f"last poll: {store.get_state('last_poll', 'never')}  ({store.get_state('last_poll_report', '-')})")
+    by_status: dict[str, int] = {}
+    for m in data["messages"]:
+        by_status[m["status"]] = by_status.get(m["status"], 0) + 1
+    print("messages: " + (", ".join(f"{k} {v}" for k, v in sorted(by_status.items())) or "none")
+          + f"; pending {counts.get('messages_pending', 0)}, parked {counts.get('messages_parked', 0)}")
+    print(f"units: {sum(u['submitted'] for u in units)}/{len(units)} submitted, "
+          f"{sum(u['met'] for u in units)} met quota, {sum(u['late'] for u in units)} late")
+    print(f"activities (current): {len(data['activities'])}")
+    print(f"outbox: pending {counts.get('outbox_pending', 0) + counts.get('outbox_sending', 0)}, "
+          f"sent {counts.get('outbox_sent', 0)}, failed {counts.get('outbox_failed', 0)}")
+    for row in store.outbox():
+        if row["state"] == "failed":
+            print(f"  failed mail {row['id']} to {row['recipients']}: {row['last_error']}")
+    return 0
+
+
+def cmd_digest(pipeline: Pipeline, args) -> int:
+    from .digest import send_digest
+
+    print(send_digest(pipeline, args.date, dry_run=args.dry_run))
+    return 0
+
+
+def cmd_serve(pipeline: Pipeline, args) -> int:
+    from .worker import serve
+
+    return serve(pipeline)
+
+
+COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
+            "digest": cmd_digest, "serve": cmd_serve}
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    with Pipeline(config) as pipeline:
+        try:
+            return COMMANDS[args.command](pipeline, args)
+        except MailSourceError as exc:
+            log.error("%s", exc)
+            print(f"mailbox error: {exc}", file=sys.stderr)
+            return 1

@@ -1,0 +1,123 @@
+"""The dataset as the contract shapes it, and written as JSON, CSV or an Excel workbook."""
+from __future__ import annotations
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from .campaign import current_list_keys, message_statuses, unit_progress
+from .config import Config
+from .registry import Registry
+from .store import Store
+
+ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "location", "organizer", "format",
+                   "participants", "participants_offline", "participants_online", "source"]
+UNIT_FIELDS = ["unit_id", "name", "category", "required", "reported", "met", "submitted", "late",
+               "last_received_at"]
+MESSAGE_FIELDS = ["message_id", "received_at", "sender", "subject", "status", "reason", "unit_id", "late", "files"]
+HEADERS_CN = {
+    "unit_id": "单位编号", "name": "单位名称", "category": "类别", "required": "应报活动数", "reported": "已报活动数",
+    "met": "是否达标", "submitted": "是否报送", "late": "是否逾期", "last_received_at": "最近报送时间",
+    "message_id": "邮件编号", "title": "活动名称", "start_date": "开始日期", "end_date": "结束日期",
+    "location": "活动地点", "organizer": "主办单位", "format": "活动形式", "participants": "参与人数",
+    "participants_offline": "线下人数", "participants_online": "线上人数", "source": "来源（文件!工作表!行）",
+    "received_at": "收到时间", "sender": "发件人", "subject": "主题", "status": "状态", "reason": "说明",
+    "files": "附件",
+}
+
+
+def dataset(config: Config, registry: Registry, store: Store, as_of: date | None = None) -> dict[str, Any]:
+    """The export; with ``as_of``, only mail received by the end of that day (campaign time zone)."""
+    rows = store.messages()
+    if as_of is not None:
+        rows = [m for m in rows if (m["received_at"] or m["arrival_at"] or "")[:10] <= as_of.isoformat()]
+    statuses = message_statuses(rows)
+    counts = store.activity_counts()  # per message key; filtered rows simply never ask for the others
+    progress = unit_progress(registry, config.campaign.quotas, rows, statuses, counts)
+    current = current_list_keys(rows, statuses)
+    files_by_key: dict[str, list[dict]] = {}
+    for f in store.files():
+        files_by_key.setdefault(f["key"], []).append(
+            {"name": f["name"], "kind": f["kind"], "status": f["status"], "error": f["error"]})
+    message_id = {m["key"]: (m["message_id"] or m["key"]) for m in rows}
+
+    messages = []
+    for m in rows:
+        status = statuses[m["key"]]
+        messages.append({
+            "message_id": message_id[m["key"]], "received_at": m["received_at"] or m["arrival_at"],
+            "sender": m["sender"] or "", "subject": m["subject"] or "", "status": status.status,
+            "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
+            "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
+        })
+    activities = []
+    for a in store.activities(sorted(current.values())):
+        item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
+                "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
+                "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
+                "source": a["source"]}
+        if a["participants_offline"] is not None or a["participants_online"] is not None:
+            item["participants_offline"] = a["participants_offline"]
+            item["participants_online"] = a["participants_online"]
+        activities.append(item)
+    units = [{"unit_id": p.unit_id, "name": p.name, "category": p.category, "required": p.required,
+              "reported": p.reported, "met": p.met, "submitted": p.submitted, "late": p.late,
+              "last_received_at": p.last_received_at} for p in progress]
+    return {"campaign": {"name": config.campaign.name, "deadline": config.campaign.deadline.isoformat()},
+            "units": units, "messages": messages, "activities": activities}
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def _flat(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):  # files of a message
+        return "；".join(f"{f['name']}（{f['status']}{'：' + f['error'] if f.get('error') else ''}）" for f in value)
+    return neutralise(value)
+
+
+def _tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
+    return {"units": (UNIT_FIELDS, data["units"]),
+            "activities": (ACTIVITY_FIELDS, data["activities"]),
+            "messages": (MESSAGE_FIELDS, data["messages"])}
+
+
+def write_json(data: dict, out: Path) -> list[Path]:
+    out.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    return [out]
+
+
+def write_csv(data: dict, out: Path) -> list[Path]:
+    """``out.csv`` gets the activities; ``out.units.csv`` and ``out.messages.csv`` sit beside it.
+    A path without .csv is a folder holding units.csv, activities.csv and messages.csv."""
+    if out.suffix.lower() == ".csv":
+        paths = {"activities": out, "units": out.with_suffix(".units.csv"),
+                 "messages": out.with_suffix(".messages.csv")}
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages")}
+    for name, (fields, rows) in _tables(data).items():
+        with paths[name].open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
+            writer = csv.writer(handle)
+            writer.writerow([HEADERS_CN[f] for f in fields])
+            for row in rows:
+                writer.writerow([_flat(row.get(f)) for f in fields])
+    return list(paths.values())
+
+
+def write_xlsx(data: dict, out: Path) -> list[Path]:
+    from .workbook import write_workbook
+
+    write_workbook(data, out)
+    return [out]
+
+
+WRITERS = {"json": write_json, "csv": write_csv, "xlsx": write_xlsx}

@@ -1,0 +1,188 @@
+"""One message through the stages: read (sandboxed) → classify → identify → decide → store.
+
+``decide`` is pure: what the parsers read, plus the registry and the campaign, in; a
+``MessageResult`` out. ``Ingestor`` does the I/O around it: it loads archived bytes, runs the
+parsers in the sandbox, and commits each message with its acknowledgment in one transaction.
+The same path serves a first ingestion and a reingest from the archive.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from parsers.analyze import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.mime import parse_message
+from parsers.model import Activity, FileResult
+from parsers.sandbox import Sandbox, SandboxFailure
+
+from .archive import Archive
+from .classify import classify
+from .config import Config
+from .identify import NameIndex, identify
+from .records import FileRecord, MessageResult
+from .registry import Registry
+from .store import Store
+
+log = logging.getLogger(__name__)
+
+OUR_ID_MARK = "summary-mailbox"
+SCAN_FIX = "附件为扫描件（图片），无法读取活动明细，请补发Word/Excel电子版"
+NO_TABLE_FIX = "未找到活动明细表：请按“活动名称、活动时间、活动地点、活动形式、参与人数”列出活动（Excel表格或Word表格均可）"
+EXPORT_KINDS = {"docx": "docx", "xlsx": "xlsx", "xlsm": "xlsx", "ods": "xlsx", "et": "xls", "xls": "xls",
+                "doc": "doc", "wps": "doc", "pdf": "pdf", "zip": "zip"}
+
+
+def export_kind(kind: str) -> str:
+    return EXPORT_KINDS.get(kind, "other")
+
+
+@dataclass
+class Context:
+    """What ``decide`` needs besides the mail: built once per run."""
+
+    config: Config
+    registry: Registry
+    index: NameIndex
+    remembered: dict[str, str] = field(default_factory=dict)  # personal address -> unit_id, confirmed by an admin
+
+    @classmethod
+    def build(cls, config: Config, registry: Registry, remembered: dict[str, str] | None = None) -> "Context":
+        return cls(config, registry, NameIndex.build(registry), remembered or {})
+
+    @property
+    def office_addresses(self) -> set[str]:
+        return self.config.own_addresses | set(self.config.admins)
+
+
+def _title_key(title: str) -> str:
+    return re.sub(r"[\W_]+", "", title or "").lower()
+
+
+def dedupe_activities(activities: list[Activity]) -> list[Activity]:
+    """The same activity in the Word table and the Excel file of one mail counts once."""
+    kept: dict[tuple, Activity] = {}
+    for activity in activities:
+        key = (_title_key(activity.title), activity.start_date)
+        filled = sum(v is not None for v in (activity.start_date, activity.location, activity.format,
+                                             activity.participants, activity.organizer))
+        old = kept.get(key)
+        if old is None or filled > sum(v is not None for v in (old.start_date, old.location, old.format,
+                                                               old.participants, old.organizer)):
+            kept[key] = activity
+    return [a for a in kept.values() if a.title]
+
+
+def _activity_fixes(activities: list[Activity]) -> list[str]:
+    fixes = []
+    for a in activities:
+        if "date_ambiguous" in a.flags or "date_unparsed" in a.flags:
+            fixes.append(f"{a.source}：活动“{a.title[:30]}”的时间“{a.raw.get('date', '')}”无法确定，"
+                         "请写成“2025年9月15日”或“9月15日-9月20日”的形式")
+    if len(fixes) > 5:
+        fixes = fixes[:5] + [f"另有 {len(fixes) - 5} 项活动的时间无法确定"]
+    return fixes
+
+
+def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> MessageResult:
+    env = content.envelope
+    config = ctx.config
+    tz = config.campaign.tz
+    received = env.date or arrival_at or datetime.now(timezone.utc)
+    received = received.astimezone(tz)
+    late = received.date() > config.campaign.deadline
+    verdict = classify(env, config.own_addresses, set(config.admins), OUR_ID_MARK)
+    base = dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
+                subject=env.subject, received_at=received, late=late, reply_to=env.reply_to,
+                references=" ".join(env.headers.get("references", [])[:1]),
+                excerpt=re.sub(r"\s+", " ", env.text or "")[:300])
+    files = [FileRecord(f.name, export_kind(f.kind), f.status, f.error,
+                        sum(1 for a in f.activities)) for f in content.files]
+    if not verdict.is_submission:
+        return MessageResult(outcome="ignored", reason=verdict.reason, kind=verdict.kind, unit_id=None,
+                             files=files, **base)
+
+    ident = identify(env, content.files, ctx.registry, ctx.index, ctx.office_addresses, ctx.remembered)
+    activities = dedupe_activities(content.activities)
+    narrative: dict[str, str] = {}
+    for f in content.files:
+        narrative.update({k: v for k, v in f.narrative.items() if v})
+    documents = [f for f in content.files if f.kind not in ("image", "zip")]
+    readable = [f for f in documents if f.status == "parsed"]
+    carries_narrative = bool(narrative) or any(len(f.text) >= 200 and f.kind in ("docx", "doc", "wps", "pdf", "odt")
+                                               and not f.is_scan for f in readable)
+    fixes = [f"附件“{f.name}”：{f.error}" for f in documents if f.status == "failed" and f.error]
+    notes = [n for f in content.files for n in f.notes][:20]
+    if ident.note:
+        notes.append(ident.note)
+
+    reason = "已读取活动明细"
+    outcome = "accepted"
+    if ident.unit_id is None:
+        outcome = "needs_review"
+        names = [ctx.registry.by_id[c].name for c in ident.candidates]
+        reason = ("无法确定报送单位，可能是：" + "、".join(names)) if names else "无法确定报送单位（发件地址未登记，材料中未找到单位名称）"
+        fixes.append("请在邮件主题或文件名中写明单位全称（如“XX区科协全国科普月活动总结”）后重新发送")
+    elif not activities:
+        outcome = "needs_review"
+        if not documents:
+            if env.oversize_links:
+                reason = "附件为超大附件下载链接，未直接附带文件"
+                fixes.append("附件以“超大附件”链接形式发送，系统无法下载，请将文件压缩后直接添加为附件")
+            else:
+                reason = "邮件未带附件"
+                fixes.append("邮件中没有附件，请添加活动总结（Word）和活动明细表（Excel）后重新发送")
+        elif not readable:
+            reason = "附件均无法读取"
+        elif all(f.is_scan for f in readable):
+            reason = "只有扫描件，无法读取活动明细"
+            fixes.append(SCAN_FIX)
+        elif carries_narrative:
+            reason = "只有文字总结，未找到活动明细表"
+            fixes.append(NO_TABLE_FIX)
+        else:
+            reason = "附件中未找到活动明细表"
+            fixes.append(NO_TABLE_FIX)
+    fixes += _activity_fixes(activities)
+    return MessageResult(outcome=outcome, reason=reason, kind="submission", unit_id=ident.unit_id,
+                         candidates=ident.candidates, files=files, activities=activities,
+                         narrative=narrative, carries_list=bool(activities), carries_narrative=carries_narrative,
+                         fixes=fixes, notes=notes, reply_allowed=verdict.reply_allowed, **base)
+
+
+def unreadable_result(key: str, reason: str, arrival_at: datetime | None, tz) -> MessageResult:
+    """What a message that could not be processed at all looks like in the dataset."""
+    return MessageResult(outcome="needs_review", reason=f"邮件处理失败，已暂停处理：{reason}", kind="unreadable",
+                         message_id=key if key.startswith("<") else None, sender="", sender_name="", subject="",
+                         received_at=(arrival_at or datetime.now(timezone.utc)).astimezone(tz), late=False,
+                         unit_id=None)
+
+
+class Reader:
+    """Runs the parsers in sandboxed workers; isolates the attachment that brings a worker down."""
+
+    def __init__(self, sandbox: Sandbox, year: int):
+        self.sandbox = sandbox
+        self.year = year
+
+    def read_many(self, raws: list[bytes]) -> list[MailContent | SandboxFailure]:
+        results = self.sandbox.run_many([(read_mail, (raw, self.year)) for raw in raws])
+        return [self._read_part_by_part(raw) if isinstance(r, SandboxFailure) else r
+                for raw, r in zip(raws, results)]
+
+    def _read_part_by_part(self, raw: bytes) -> MailContent | SandboxFailure:
+        [envelope] = self.sandbox.run_many([(parse_message, (raw,))])
+        if isinstance(envelope, SandboxFailure):
+            return envelope
+        calls = [(read_attachment, (attachment_label(a.name, a.path), a.data, a.content_type, self.year))
+                 for a in envelope.attachments]
+        content = MailContent(strip_data(envelope))
+        for attachment, outcome in zip(envelope.attachments, self.sandbox.run_many(calls)):
+            if isinstance(outcome, SandboxFailure):
+                content.files.append(FileResult(attachment_label(attachment.name, attachment.path), "other",
+                                                "failed", outcome.reason, size=len(attachment.data)))
+            else:
+                content.files += outcome[0]
+                content.activities += outcome[1]
+        return content

@@ -1,0 +1,210 @@
+"""Where mail comes from: an IMAP folder (126.com in production) or a local Maildir.
+
+Both sources only read: IMAP folders are opened with EXAMINE and bodies fetched with
+``BODY.PEEK[]``, so nothing is marked read, moved or deleted; a Maildir is read in place.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import ssl
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .archive import sha256_hex
+from .config import MailboxConfig
+
+log = logging.getLogger(__name__)
+
+CLIENT_ID = {"name": "summary-mailbox", "version": "1.0", "vendor": "tangshan-kepu"}
+_MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*((?:.*)(?:\r?\n[ \t]+.*)*)")
+
+
+def message_key(raw: bytes) -> tuple[str, str | None]:
+    """The ledger key of a message: its Message-ID, or a hash of its bytes when it has none."""
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    head = raw[: end if end >= 0 else min(len(raw), 65536)]
+    match = _MESSAGE_ID.search(head)
+    if match:
+        value = re.sub(rb"\s+", b"", match.group(1)).decode("ascii", "replace")
+        if len(value) > 2:
+            return value[:500], value[:500]
+    return f"sha256:{sha256_hex(raw)}", None
+
+
+@dataclass
+class Fetched:
+    uid: str
+    raw: bytes
+    arrival_at: datetime | None
+
+
+class MailSourceError(Exception):
+    """The mailbox could not be reached or read; worded for the operator."""
+
+
+class MaildirSource:
+    """A local Maildir (the embedded default), read without moving files between new/ and cur/."""
+
+    uidvalidity = 0
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.name = f"maildir:{self.path}"
+
+    def __enter__(self) -> "MaildirSource":
+        for sub in ("new", "cur", "tmp"):
+            (self.path / sub).mkdir(parents=True, exist_ok=True)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def _files(self) -> dict[str, Path]:
+        files: dict[str, Path] = {}
+        for sub in ("new", "cur"):
+            for entry in (self.path / sub).iterdir():
+                if entry.is_file() and not entry.name.startswith("."):
+                    files[entry.name.split(":")[0]] = entry
+        return files
+
+    def _read(self, items: list[tuple[str, Path]]) -> Iterator[list[Fetched]]:
+        batch: list[Fetched] = []
+        for uid, path in sorted(items, key=lambda kv: (kv[1].stat().st_mtime, kv[0])):
+            arrival = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+            batch.append(Fetched(uid, path.read_bytes(), arrival))
+            if len(batch) >= 50:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+    def fetch_new(self, known_uids: set[str], known_key=None) -> Iterator[list[Fetched]]:
+        return self._read([(uid, p) for uid, p in self._files().items() if uid not in known_uids])
+
+    def fetch_between(self, since: date, until: date) -> Iterator[list[Fetched]]:
+        start = datetime.combine(since, datetime.min.time(), timezone.utc) - timedelta(days=1)
+        end = datetime.combine(until, datetime.min.time(), timezone.utc) + timedelta(days=2)
+        return self._read([(uid, p) for uid, p in self._files().items()
+                           if start.timestamp() <= p.stat().st_mtime < end.timestamp()])
+
+
+class ImapSource:
+    """An IMAP folder over TLS, STARTTLS or plain; sends ID before SELECT (126.com requires it)."""
+
+    def __init__(self, config: MailboxConfig):
+        self.config = config
+        self.name = f"imap://{config.username}@{config.host}:{config.port}/{config.folder}"
+        self.client = None
+        self.uidvalidity = 0
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        context = ssl.create_default_context(cafile=str(self.config.cafile) if self.config.cafile else None)
+        if not self.config.ssl_verify:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+    def __enter__(self) -> "ImapSource":
+        from imapclient import IMAPClient
+        from imapclient.exceptions import IMAPClientError, LoginError
+
+        cfg = self.config
+        try:
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl
+                                else None, timeout=cfg.timeout_seconds)
+            if hasattr(client, "_imap"):
+                # imapclient turns on imaplib's debug level, which repr()s every literal: 5-10x slower fetches
+                client._imap.debug = 0
+            if cfg.starttls and not cfg.ssl:
+                client.starttls(self._ssl_context())
+            password = cfg.password.get_secret_value() if cfg.password else ""
+            client.login(cfg.username, password)
+            if client.has_capability("ID"):
+                client.id_(CLIENT_ID)
+            info = client.select_folder(cfg.folder, readonly=True)
+        except LoginError as exc:
+            raise MailSourceError(f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username} refused: "
+                                  f"{_text(exc)} (126.com needs the client authorization code, not the password)") from None
+        except (IMAPClientError, OSError) as exc:
+            raise MailSourceError(f"IMAP {cfg.host}:{cfg.port} folder {cfg.folder}: {_text(exc)}") from None
+        self.client = client
+        self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.client is not None:
+            try:
+                self.client.logout()
+            except Exception:  # the connection may already be gone; nothing to save
+                pass
+            self.client = None
+
+    def _fetch(self, uids: list[int]) -> Iterator[list[Fetched]]:
+        step = self.config.fetch_batch
+        for start in range(0, len(uids), step):
+            chunk = uids[start:start + step]
+            response = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            batch = []
+            for uid in chunk:  # unsolicited FETCH responses of other UIDs are ignored
+                data = response.get(uid)
+                if not data or b"BODY[]" not in data:
+                    log.warning("IMAP: UID %s vanished before it could be fetched (expunged?)", uid)
+                    continue
+                arrival = data.get(b"INTERNALDATE")
+                if isinstance(arrival, datetime) and arrival.tzinfo is None:
+                    arrival = arrival.astimezone()
+                batch.append(Fetched(str(uid), data[b"BODY[]"], arrival))
+            yield batch
+
+    def _message_ids(self, uids: list[int]) -> dict[int, str | None]:
+        out: dict[int, str | None] = {}
+        for start in range(0, len(uids), 500):
+            chunk = uids[start:start + 500]
+            response = self.client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            for uid in chunk:
+                data = response.get(uid) or {}
+                header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""
+                out[uid] = message_key(header + b"\r\n\r\n")[1]
+        return out
+
+    def fetch_new(self, known_uids: set[str], known_key=None) -> Iterator[list[Fetched] | tuple[str, str]]:
+        """Yield batches of new messages; for a UID whose Message-ID is already in the ledger (a
+        recreated mailbox), yield (uid, key) instead so that only the source is recorded."""
+        uids = sorted(int(u) for u in self.client.search(["ALL"]) if str(u) not in known_uids)
+        if not uids:
+            return
+        to_fetch = uids
+        if known_key is not None and len(uids) > 0:
+            ids = self._message_ids(uids)
+            seen = known_key([k for k in ids.values() if k])
+            to_fetch = []
+            for uid in uids:
+                if ids[uid] and ids[uid] in seen:
+                    yield (str(uid), ids[uid])
+                else:
+                    to_fetch.append(uid)
+        yield from self._fetch(to_fetch)
+
+    def fetch_between(self, since: date, until: date) -> Iterator[list[Fetched]]:
+        # SEARCH works on the server's dates (whole days): widen by a day each side, the caller filters
+        criteria = ["SINCE", since - timedelta(days=1), "BEFORE", until + timedelta(days=2)]
+        uids = sorted(int(u) for u in self.client.search(criteria))
+        yield from self._fetch(uids)
+
+
+def _text(exc: Exception) -> str:
+    value = exc.args[0] if exc.args else exc
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return str(value)
+
+
+def open_source(config: MailboxConfig):
+    if config.host:
+        return ImapSource(config)
+    return MaildirSource(config.maildir)

@@ -1,0 +1,67 @@
+"""Records that cross from ingestion into the store and the outbox."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from parsers.model import Activity
+
+
+@dataclass
+class Arrival:
+    """A raw message that has just been archived, and where it was found."""
+
+    mailbox: str  # "imap://user@host/INBOX" or "maildir:/path"
+    uidvalidity: int
+    uid: str
+    key: str  # Message-ID, or "sha256:…" when the mail has none
+    sha256: str
+    message_id: str | None
+    arrival_at: datetime | None
+
+
+@dataclass
+class FileRecord:
+    name: str
+    kind: str
+    status: str  # parsed | skipped | failed
+    error: str | None
+    activities: int = 0
+
+
+@dataclass
+class MessageResult:
+    """Everything ingestion concluded about one message (before superseding, which is derived)."""
+
+    outcome: str  # accepted | needs_review | ignored
+    reason: str  # Chinese, for admins
+    kind: str  # submission, auto_reply, bounce, list, receipt, own_mail, ack_reply, question, unrelated, unreadable
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    received_at: datetime
+    late: bool
+    unit_id: str | None
+    candidates: list[str] = field(default_factory=list)
+    files: list[FileRecord] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)
+    narrative: dict[str, str] = field(default_factory=dict)
+    carries_list: bool = False
+    carries_narrative: bool = False
+    fixes: list[str] = field(default_factory=list)  # what the unit should fix, Chinese
+    notes: list[str] = field(default_factory=list)  # for admins
+    reply_allowed: bool = False  # RFC 3834: may we answer this mail at all
+    reply_to: str = ""
+    references: str = ""
+    excerpt: str = ""  # start of the body, for mail a person should answer
+
+
+@dataclass
+class Outgoing:
+    kind: str  # ack | digest | reminder
+    dedupe: str  # unique: the same dedupe key is never queued twice
+    recipients: list[str]
+    subject: str
+    raw: bytes
+    message_key: str | None = None

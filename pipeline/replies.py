@@ -1,0 +1,62 @@
+"""The acknowledgment a unit receives for each submission: what we understood, what to fix."""
+from __future__ import annotations
+
+from outbox.compose import compose
+from outbox.render import render
+
+from .config import Config
+from .records import MessageResult, Outgoing
+from .registry import Registry
+
+OFFICE = "唐山市素质办"
+STATUS_TEXT = {"parsed": "已读取", "skipped": "未读取", "failed": "无法读取"}
+
+
+def _cn_datetime(moment) -> str:
+    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def _when(activity) -> str:
+    start, end = activity.start_date, activity.end_date
+    if start is None:
+        return activity.raw.get("date", "")
+    if end is None or end == start:
+        return f"{start.month}月{start.day}日"
+    return f"{start.month}月{start.day}日—{end.month}月{end.day}日"
+
+
+def ack_subject(result: MessageResult, unit_name: str | None) -> str:
+    verdict = "已收到" if result.outcome == "accepted" and not result.fixes else "已收到，请核对"
+    who = f"{unit_name}：" if unit_name else ""
+    return f"【{verdict}】{who}{result.subject or '您的报送邮件'}"[:200]
+
+
+def build_ack(key: str, result: MessageResult, config: Config, registry: Registry, reported: int,
+              dedupe: str | None = None) -> Outgoing | None:
+    """The acknowledgment for a submission, or None where RFC 3834 says not to answer."""
+    if result.kind != "submission" or not result.reply_allowed:
+        return None
+    to = result.reply_to if result.reply_to and "@" in result.reply_to else result.sender
+    if not to or to.lower() in config.own_addresses:
+        return None
+    unit = registry.get(result.unit_id)
+    required = config.campaign.quotas.get(unit.category, 0) if unit else 0
+    shown = result.activities[:20]
+    deadline = config.campaign.deadline
+    context = dict(
+        greeting=unit.name if unit else "您好", office=OFFICE, received_at=_cn_datetime(result.received_at),
+        subject=result.subject or "（无主题）", unit_name=unit.name if unit else None,
+        candidates=[registry.by_id[c].name for c in result.candidates if c in registry.by_id],
+        files=[dict(name=f.name, status_text=STATUS_TEXT.get(f.status, f.status), error=f.error,
+                    activities=f.activities) for f in result.files if f.kind != "other" or f.status != "skipped"],
+        activities_count=len(result.activities), reported=reported, required=required, met=reported >= required,
+        activities=[dict(title=a.title, when=_when(a), participants=a.participants) for a in shown],
+        more_activities=max(0, len(result.activities) - len(shown)), late=result.late,
+        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", fixes=result.fixes)
+    text, html = render("ack", **context)
+    dedupe = dedupe or f"ack:{key}"
+    subject = ack_subject(result, unit.name if unit else None)
+    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动回复）", to=[to],
+                      subject=subject, text=text, html=html, in_reply_to=result.message_id,
+                      references=result.references, auto_submitted="auto-replied")
+    return Outgoing("ack", dedupe, [to], subject, message.as_bytes(), key)

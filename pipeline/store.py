@@ -1,0 +1,286 @@
+"""SQLite state: the ledger of messages, their results, the outbox.
+
+The only module that writes the database. Every state change is one transaction:
+a message's results, its ``done`` mark and its acknowledgment are committed together, so
+a crash leaves either all of them or none.
+"""
+from __future__ import annotations
+
+import json
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from .records import Arrival, MessageResult, Outgoing
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    key TEXT PRIMARY KEY,
+    sha256 TEXT NOT NULL,
+    message_id TEXT,
+    arrival_at TEXT,
+    first_seen_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',      -- pending | done | parked
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    outcome TEXT, kind TEXT, reason TEXT,
+    unit_id TEXT, candidates TEXT,
+    sender TEXT, sender_name TEXT, subject TEXT,
+    received_at TEXT, late INTEGER,
+    carries_list INTEGER, carries_narrative INTEGER,
+    narrative TEXT, fixes TEXT, notes TEXT, excerpt TEXT,
+    processed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_state ON messages(state);
+CREATE INDEX IF NOT EXISTS messages_unit ON messages(unit_id);
+CREATE TABLE IF NOT EXISTS sources (
+    mailbox TEXT NOT NULL, uidvalidity INTEGER NOT NULL, uid TEXT NOT NULL,
+    key TEXT NOT NULL REFERENCES messages(key),
+    PRIMARY KEY (mailbox, uidvalidity, uid)
+);
+CREATE TABLE IF NOT EXISTS files (
+    key TEXT NOT NULL, seq INTEGER NOT NULL,
+    name TEXT, kind TEXT, status TEXT, error TEXT, activities INTEGER,
+    PRIMARY KEY (key, seq)
+);
+CREATE TABLE IF NOT EXISTS activities (
+    key TEXT NOT NULL, seq INTEGER NOT NULL, unit_id TEXT,
+    title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
+    participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
+    source TEXT, raw TEXT, flags TEXT,
+    PRIMARY KEY (key, seq)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    dedupe TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL, message_key TEXT,
+    recipients TEXT NOT NULL, subject TEXT, raw BLOB NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending',      -- pending | sending | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_try TEXT, last_error TEXT,
+    created_at TEXT NOT NULL, sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, next_try);
+CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT);
+"""
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # -- the ledger ---------------------------------------------------------------------------
+
+    def known_uids(self, mailbox: str, uidvalidity: int) -> set[str]:
+        rows = self.db.execute("SELECT uid FROM sources WHERE mailbox=? AND uidvalidity=?", (mailbox, uidvalidity))
+        return {r[0] for r in rows}
+
+    def known_keys(self, keys: list[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            found.update(r[0] for r in self.db.execute(f"SELECT key FROM messages WHERE key IN ({marks})", chunk))
+        return found
+
+    def record_arrivals(self, arrivals: list[Arrival]) -> int:
+        """Record archived messages as pending; a message already known only gains a source row."""
+        new = 0
+        now = _iso(utcnow())
+        with self.transaction() as db:
+            for a in arrivals:
+                cur = db.execute(
+                    "INSERT OR IGNORE INTO messages(key, sha256, message_id, arrival_at, first_seen_at)"
+                    " VALUES (?,?,?,?,?)", (a.key, a.sha256, a.message_id, _iso(a.arrival_at), now))
+                new += cur.rowcount
+                db.execute("INSERT OR IGNORE INTO sources(mailbox, uidvalidity, uid, key) VALUES (?,?,?,?)",
+                           (a.mailbox, a.uidvalidity, a.uid, a.key))
+        return new
+
+    def pending(self) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT key, sha256, arrival_at, attempts FROM messages WHERE state='pending'"
+            " ORDER BY COALESCE(arrival_at, first_seen_at), key").fetchall()
+
+    def claim(self, key: str) -> int:
+        """Count an attempt before trying, so a message that kills the worker cannot loop forever."""
+        with self.transaction() as db:
+            db.execute("UPDATE messages SET attempts = attempts + 1 WHERE key=?", (key,))
+            return db.execute("SELECT attempts FROM messages WHERE key=?", (key,)).fetchone()[0]
+
+    def commit_message(self, key: str, result: MessageResult, outgoing: Outgoing | None) -> None:
+        """Replace the message's results, mark it done and queue its reply, all at once."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM files WHERE key=?", (key,))
+            db.execute("DELETE FROM activities WHERE key=?", (key,))
+            db.executemany(
+                "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
+                [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
+            db.executemany(
+                "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
+                " participants, participants_offline, participants_online, source, raw, flags)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(key, i, result.unit_id, a.title, a.start_date and a.start_date.isoformat(),
+                  a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
+                  a.participants_offline, a.participants_online, a.source,
+                  json.dumps(a.raw, ensure_ascii=False), ",".join(a.flags))
+                 for i, a in enumerate(result.activities)])
+            db.execute(
+                "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
+                " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
+                " carries_narrative=?, narrative=?, fixes=?, notes=?, excerpt=?, processed_at=?, message_id=?"
+                " WHERE key=?",
+                (result.outcome, result.kind, result.reason, result.unit_id, json.dumps(result.candidates,
+                 ensure_ascii=False), result.sender, result.sender_name, result.subject,
+                 _iso(result.received_at), int(result.late), int(result.carries_list), int(result.carries_narrative),
+                 json.dumps(result.narrative, ensure_ascii=False), json.dumps(result.fixes, ensure_ascii=False),
+                 json.dumps(result.notes, ensure_ascii=False), result.excerpt, _iso(utcnow()), result.message_id,
+                 key))
+            if outgoing is not None:
+                self._enqueue(db, outgoing)
+
+    def record_failure(self, key: str, error: str, park: bool, result: MessageResult | None = None) -> None:
+        """Keep a failed message with its error; parked ones show in the dataset as needing review."""
+        with self.transaction() as db:
+            db.execute("UPDATE messages SET last_error=?, state=? WHERE key=?",
+                       (error[:2000], "parked" if park else "pending", key))
+            if park and result is not None:
+                db.execute(
+                    "UPDATE messages SET outcome=?, kind=?, reason=?, sender=?, subject=?, received_at=?, late=?,"
+                    " processed_at=? WHERE key=?",
+                    (result.outcome, result.kind, result.reason, result.sender, result.subject,
+                     _iso(result.received_at), int(result.late), _iso(utcnow()), key))
+
+    def requeue(self, keys: list[str]) -> int:
+        """Mark messages for another pass (reingest). Their acknowledgments stay deduplicated by the outbox."""
+        with self.transaction() as db:
+            return sum(db.execute("UPDATE messages SET state='pending', attempts=0 WHERE key=?", (key,)).rowcount
+                       for key in keys)
+
+    def activity_count(self, key: str | None) -> int:
+        if key is None:
+            return 0
+        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=?", (key,)).fetchone()[0]
+
+    def activity_counts(self) -> dict[str, int]:
+        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities GROUP BY key").fetchall())
+
+    def keys_received_between(self, since: str, until: str) -> list[str]:
+        """Messages whose arrival (or Date) falls in [since, until] (ISO dates, inclusive)."""
+        rows = self.db.execute(
+            "SELECT key FROM messages WHERE substr(COALESCE(received_at, arrival_at, first_seen_at), 1, 10)"
+            " BETWEEN ? AND ?", (since, until))
+        return [r[0] for r in rows]
+
+    # -- reading the dataset --------------------------------------------------------------------
+
+    def messages(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall()
+
+    def message(self, key: str) -> sqlite3.Row | None:
+        return self.db.execute("SELECT * FROM messages WHERE key=?", (key,)).fetchone()
+
+    def unit_messages(self, unit_id: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM messages WHERE unit_id=? AND state='done' ORDER BY received_at, key",
+                               (unit_id,)).fetchall()
+
+    def files(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
+
+    def activities(self, keys: list[str] | None = None) -> list[sqlite3.Row]:
+        if keys is None:
+            return self.db.execute("SELECT * FROM activities ORDER BY key, seq").fetchall()
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks}) ORDER BY key, seq", chunk)
+        return rows
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for state, n in self.db.execute("SELECT state, COUNT(*) FROM messages GROUP BY state"):
+            out[f"messages_{state}"] = n
+        for outcome, n in self.db.execute("SELECT outcome, COUNT(*) FROM messages WHERE state='done' GROUP BY outcome"):
+            out[f"outcome_{outcome}"] = n
+        for state, n in self.db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
+            out[f"outbox_{state}"] = n
+        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities").fetchone()[0]
+        return out
+
+    # -- the outbox -----------------------------------------------------------------------------
+
+    @staticmethod
+    def _enqueue(db: sqlite3.Connection, mail: Outgoing) -> bool:
+        cur = db.execute(
+            "INSERT OR IGNORE INTO outbox(dedupe, kind, message_key, recipients, subject, raw, created_at)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (mail.dedupe, mail.kind, mail.message_key, json.dumps(mail.recipients), mail.subject, mail.raw,
+             _iso(utcnow())))
+        return cur.rowcount == 1
+
+    def enqueue(self, mail: Outgoing) -> bool:
+        with self.transaction() as db:
+            return self._enqueue(db, mail)
+
+    def outbox_due(self, now: datetime, limit: int = 100) -> list[sqlite3.Row]:
+        return self.db.execute(
+            "SELECT * FROM outbox WHERE state IN ('pending', 'sending') AND (next_try IS NULL OR next_try <= ?)"
+            " ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
+
+    def outbox_mark(self, mail_id: int, state: str, *, error: str | None = None,
+                    next_try: datetime | None = None, attempt: bool = False) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
+                " attempts = attempts + ?, sent_at = CASE WHEN ?='sent' THEN ? ELSE sent_at END WHERE id=?",
+                (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
+
+    def sent_since(self, moment: datetime) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state='sent' AND sent_at >= ?",
+                               (_iso(moment),)).fetchone()[0]
+
+    def outbox(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT id, dedupe, kind, message_key, recipients, subject, state, attempts,"
+                               " next_try, last_error, created_at, sent_at FROM outbox ORDER BY id").fetchall()
+
+    # -- small named values ---------------------------------------------------------------------
+
+    def get_state(self, name: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM state WHERE name=?", (name,)).fetchone()
+        return row[0] if row else default
+
+    def set_state(self, name: str, value: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                       (name, value))

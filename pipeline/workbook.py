@@ -1,0 +1,80 @@
+"""The consolidated workbook an admin opens in Excel or WPS.
+
+Sheets 汇总 (units), 活动明细, 邮件, 未报送单位, 未达标单位, 待人工核查: frozen header row,
+filters, column widths, real dates, text that looks like a formula neutralised.
+"""
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import xlsxwriter
+
+from .config import CATEGORIES
+
+STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
+FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
+SHEETS = {
+    "汇总": [("unit_id", "单位编号", 12), ("name", "单位名称", 30), ("category", "类别", 16),
+            ("required", "应报活动数", 10), ("reported", "已报活动数", 10), ("met", "是否达标", 9),
+            ("submitted", "是否报送", 9), ("late", "是否逾期", 9), ("last_received_at", "最近报送时间", 18)],
+    "活动明细": [("unit_name", "单位名称", 26), ("title", "活动名称", 40), ("start_date", "开始日期", 12),
+              ("end_date", "结束日期", 12), ("location", "活动地点", 24), ("organizer", "主办单位", 22),
+              ("format", "活动形式", 10), ("participants", "参与人数", 10), ("participants_offline", "线下人数", 10),
+              ("participants_online", "线上人数", 10), ("source", "来源（文件!工作表!行）", 36)],
+    "邮件": [("received_at", "收到时间", 18), ("sender", "发件人", 26), ("unit_name", "单位", 24),
+           ("subject", "主题", 40), ("status", "状态", 11), ("reason", "说明", 40), ("late", "是否逾期", 9),
+           ("files", "附件", 50), ("message_id", "邮件编号", 30)],
+}
+
+
+def _cell(value):
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def _write_sheet(book, name: str, columns: list[tuple[str, str, int]], rows: list[dict], formats) -> None:
+    sheet = book.add_worksheet(name)
+    for col, (_, header, width) in enumerate(columns):
+        sheet.write_string(0, col, header, formats["header"])
+        sheet.set_column(col, col, width)
+    for r, row in enumerate(rows, start=1):
+        for c, (key, _, _) in enumerate(columns):
+            value = _cell(row.get(key))
+            if value is None or value == "":
+                continue
+            if key in ("start_date", "end_date") and isinstance(value, str) and len(value) == 10:
+                sheet.write_datetime(r, c, date.fromisoformat(value), formats["date"])
+            elif isinstance(value, (int, float)):
+                sheet.write_number(r, c, value)
+            else:
+                sheet.write_string(r, c, str(value), formats["wrap"] if len(str(value)) > 60 else None)
+    sheet.freeze_panes(1, 0)
+    sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
+
+
+def write_workbook(data: dict, out: Path) -> None:
+    names = {u["unit_id"]: u["name"] for u in data["units"]}
+    units = [{**u, "category": CATEGORIES.get(u["category"], u["category"]),
+              "last_received_at": (u["last_received_at"] or "")[:16].replace("T", " ")} for u in data["units"]]
+    activities = [{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
+                   "format": FORMAT_CN.get(a["format"], a["format"])} for a in data["activities"]]
+    messages = [{**m, "unit_name": names.get(m["unit_id"], ""), "status": STATUS_CN.get(m["status"], m["status"]),
+                 "received_at": (m["received_at"] or "")[:16].replace("T", " "),
+                 "files": "；".join(f"{f['name']}（{f['error'] or f['status']}）" for f in m["files"])}
+                for m in data["messages"]]
+    book = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False})
+    formats = {"header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+               "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "wrap": book.add_format({"text_wrap": True, "valign": "top"})}
+    _write_sheet(book, "汇总", SHEETS["汇总"], units, formats)
+    _write_sheet(book, "活动明细", SHEETS["活动明细"], activities, formats)
+    _write_sheet(book, "邮件", SHEETS["邮件"], messages, formats)
+    _write_sheet(book, "未报送单位", SHEETS["汇总"], [u for u in units if u["submitted"] is False], formats)
+    _write_sheet(book, "未达标单位", SHEETS["汇总"], [u for u in units if u["submitted"] and not u["met"]], formats)
+    _write_sheet(book, "待人工核查", SHEETS["邮件"], [m for m in messages if m["status"] == STATUS_CN["needs_review"]],
+                 formats)
+    book.close()

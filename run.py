@@ -1,0 +1,91 @@
+"""Command line of the summary-mailbox pipeline.
+
+    python run.py [--config PATH] COMMAND [OPTIONS]
+
+Each command loads the configuration, then calls one function of ``pipeline``.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.handlers
+import sys
+from datetime import date
+from pathlib import Path
+
+from pipeline.config import Config, ConfigError, load_config
+
+log = logging.getLogger("summary-mailbox")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-09-01") from None
+
+
+def setup_logging(config: Config, verbose: bool) -> None:
+    logs = config.data_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    to_file = logging.handlers.RotatingFileHandler(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5,
+                                                   encoding="utf-8")
+    to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(to_file)
+    console = logging.StreamHandler(sys.stderr)
+    console.setLevel(logging.INFO if verbose else logging.WARNING)
+    console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    root.addHandler(console)
+    for noisy in ("imapclient", "imaplib"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="summary-mailbox", description=__doc__.strip().splitlines()[0])
+    parser.add_argument("--config", default="config.yaml", help="configuration file (default: config.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress to the terminal too")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("poll", help="one cycle: fetch new mail, ingest it, send what the outbox holds")
+    commands.add_parser("serve", help="the scheduled worker (poll, outbox, daily digest) until SIGINT/SIGTERM")
+    reingest = commands.add_parser("reingest", help="re-read a date range with today's parsers")
+    reingest.add_argument("--since", type=_date, required=True)
+    reingest.add_argument("--until", type=_date, required=True)
+    reingest.add_argument("--from-archive", action="store_true", help="use the archived raw mail, not the server")
+    reingest.add_argument("--send-acks", action="store_true", help="send the acknowledgments again")
+    digest = commands.add_parser("digest", help="build the daily digest and send it to the admins")
+    digest.add_argument("--date", type=_date, default=None)
+    digest.add_argument("--dry-run", action="store_true", help="write the digest to a file instead of sending it")
+    export = commands.add_parser("export", help="write the dataset")
+    export.add_argument("--format", choices=["json", "csv", "xlsx"], required=True)
+    export.add_argument("--out", type=Path, required=True)
+    commands.add_parser("status", help="a short summary: last poll, counts, outbox backlog, errors")
+    demo = commands.add_parser("demo", help="the embedded default end to end on generated sample mail")
+    demo.add_argument("--dir", type=Path, default=Path("demo"), help="where the demo writes (default: ./demo)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from pipeline.demo import run_demo
+
+        return run_demo(args.dir)
+    try:
+        config = load_config(args.config)
+        setup_logging(config, args.verbose)
+        from pipeline import commands
+
+        return commands.run(args, config)
+    except ConfigError as exc:
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
