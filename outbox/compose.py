@@ -4,11 +4,16 @@ from __future__ import annotations
 import hashlib
 import re
 from email.message import EmailMessage
-from email.headerregistry import Address
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, formataddr
 from datetime import datetime, timezone
 
 OUR_ID_MARK = "summary-mailbox"  # appears in every Message-ID we create, so replies to us are recognised
+
+
+def to_wire(message: EmailMessage) -> bytes:
+    """Bytes with CRLF line ends: smtplib sends bytes unchanged, and servers refuse bare LF."""
+    return message.as_bytes(policy=SMTP_POLICY)
 
 
 def one_line(text: str, limit: int = 200) -> str:

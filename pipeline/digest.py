@@ -8,7 +8,7 @@ import tempfile
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from outbox.compose import compose
+from outbox.compose import compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
 
@@ -64,7 +64,7 @@ def build_digest(pipeline, as_of: date | None, dedupe: str) -> Outgoing:
     message = compose(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
                       to=config.admins, subject=subject, text=text, html=html, auto_submitted="auto-generated",
                       attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)])
-    return Outgoing("digest", dedupe, list(config.admins), subject, message.as_bytes())
+    return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message))
 
 
 def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False) -> str:

@@ -1,7 +1,7 @@
 """The acknowledgment a unit receives for each submission: what we understood, what to fix."""
 from __future__ import annotations
 
-from outbox.compose import compose
+from outbox.compose import compose, to_wire
 from outbox.render import render
 
 from .config import Config
@@ -59,4 +59,4 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动回复）", to=[to],
                       subject=subject, text=text, html=html, in_reply_to=result.message_id,
                       references=result.references, auto_submitted="auto-replied")
-    return Outgoing("ack", dedupe, [to], subject, message.as_bytes(), key)
+    return Outgoing("ack", dedupe, [to], subject, to_wire(message), key)

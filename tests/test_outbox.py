@@ -1,0 +1,121 @@
+"""The outbox against a real SMTP server on loopback: sent once, deferred on 4xx, failed on 5xx."""
+from datetime import datetime, timedelta, timezone
+
+from outbox.compose import compose, to_wire
+from outbox.queue import flush
+from outbox.render import render
+from outbox.smtp import FolderTransport, SmtpTransport
+from pipeline.records import Outgoing
+from pipeline.store import Store
+
+
+def mail(n: int, subject="【已收到】路南区：总结") -> Outgoing:
+    message = compose(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="唐山市素质办", to=[f"u{n}@126.com"],
+                      subject=subject, text="您好", html="<p>您好</p>", in_reply_to=f"<orig{n}@x>")
+    return Outgoing("ack", f"ack:{n}", [f"u{n}@126.com"], subject, to_wire(message), f"<orig{n}@x>")
+
+
+def transport(sink) -> SmtpTransport:
+    return SmtpTransport(sink.host, sink.port, use_ssl=False, starttls=False, username=None, password=None,
+                         timeout=10)
+
+
+def run(store, sink, now=None, per_minute=100, attempts=3):
+    return flush(store, transport(sink), sender="tskxpjb@126.com", max_per_minute=per_minute, max_per_day=1000,
+                 max_attempts=attempts, now=now)
+
+
+def test_compose_threads_and_marks_auto_reply():
+    raw = to_wire(compose(dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["a@126.com"],
+                          subject="主题\r\nBcc: victim@example.org", text="正文", in_reply_to="<orig@x>",
+                          references="<a@x> <orig@x>"))
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\nBcc:" not in head  # CR/LF in a subject cannot add a header
+    assert b"In-Reply-To: <orig@x>" in head and b"References: <a@x> <orig@x>" in head
+    assert b"Auto-Submitted: auto-replied" in head
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF only: servers refuse bare LF
+
+
+def test_html_is_escaped():
+    text, html = render("ack", greeting="<b>x</b>", office="素质办", received_at="", subject="<script>alert(1)</script>",
+                        unit_name=None, candidates=[], files=[], activities_count=0, reported=0, required=1,
+                        met=False, activities=[], more_activities=0, late=False, deadline="", fixes=[])
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<script>" in text  # plain text is plain
+
+
+def test_each_mail_sent_once(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    for n in range(3):
+        assert store.enqueue(mail(n))
+    assert not store.enqueue(mail(0))  # the same dedupe key is never queued twice
+    assert run(store, smtp_sink).sent == 3
+    assert run(store, smtp_sink).sent == 0
+    received = smtp_sink.wait_for(3)
+    assert sorted(r.rcpt_tos[0] for r in received) == ["u0@126.com", "u1@126.com", "u2@126.com"]
+    assert received[0].parsed()["In-Reply-To"].startswith("<orig")
+
+
+def test_4xx_defers_then_sends(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    store.enqueue(mail(1))
+    smtp_sink.fail_next(1, code=451, message="4.7.0 MI:SFQ too many sends")
+    report = run(store, smtp_sink)
+    assert (report.sent, report.retried, report.throttled) == (0, 1, True)
+    row = store.outbox()[0]
+    assert row["state"] == "pending" and "MI:SFQ" in row["last_error"]
+    assert run(store, smtp_sink).sent == 0  # not due yet
+    later = datetime.now(timezone.utc) + timedelta(hours=3)
+    assert run(store, smtp_sink, now=later).sent == 1
+    assert len(smtp_sink.wait_for(1)) == 1
+
+
+def test_5xx_fails_and_is_kept(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    store.enqueue(mail(1))
+    store.enqueue(mail(2))
+    smtp_sink.fail_next(1, code=554, message="DT:SPM judged as spam", stage="RCPT")
+    report = run(store, smtp_sink)
+    assert (report.sent, report.failed) == (1, 1)
+    states = {r["dedupe"]: (r["state"], r["last_error"]) for r in store.outbox()}
+    assert states["ack:1"][0] == "failed" and "554" in states["ack:1"][1]
+    assert states["ack:2"][0] == "sent"
+
+
+def test_gives_up_after_max_attempts(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    store.enqueue(mail(1))
+    now = datetime.now(timezone.utc)
+    for i in range(3):
+        smtp_sink.fail_next(1, code=450, message="4.3.2 try later")
+        run(store, smtp_sink, now=now + timedelta(hours=3 * (i + 1)), attempts=3)
+    assert store.outbox()[0]["state"] == "failed"
+    assert "gave up after 3 tries" in store.outbox()[0]["last_error"]
+
+
+def test_server_down_keeps_everything(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    store.enqueue(mail(1))
+    port = smtp_sink.port
+    smtp_sink.stop()
+    down = SmtpTransport("127.0.0.1", port, use_ssl=False, starttls=False, username=None, password=None, timeout=3)
+    report = flush(store, down, sender="tskxpjb@126.com", max_per_minute=10, max_per_day=10, max_attempts=5)
+    assert report.retried == 1 and store.outbox()[0]["state"] == "pending"
+
+
+def test_rate_limit_leaves_the_rest_for_later(tmp_path, smtp_sink):
+    store = Store(tmp_path / "l.sqlite3")
+    for n in range(5):
+        store.enqueue(mail(n))
+    report = run(store, smtp_sink, per_minute=2)
+    assert report.sent == 2 and report.throttled
+    assert sum(r["state"] == "pending" for r in store.outbox()) == 3
+
+
+def test_folder_transport_writes_eml(tmp_path):
+    store = Store(tmp_path / "l.sqlite3")
+    store.enqueue(mail(1))
+    flush(store, FolderTransport(tmp_path / "sent"), sender="x@126.com", max_per_minute=10, max_per_day=10,
+          max_attempts=3)
+    files = list((tmp_path / "sent").glob("*.eml"))
+    assert len(files) == 1 and b"Auto-Submitted: auto-replied" in files[0].read_bytes()
