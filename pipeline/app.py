@@ -189,8 +189,10 @@ class Pipeline:
 
     def flush_outbox(self) -> FlushReport:
         smtp = self.config.smtp
+        unlimited = 10**9  # a folder has no sending limits
         return flush(self.store, self.transport(), sender=self.config.sender_address,
-                     max_per_minute=smtp.max_per_minute, max_per_day=smtp.max_per_day,
+                     max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
+                     max_per_day=smtp.max_per_day if smtp.host else unlimited,
                      max_attempts=smtp.max_attempts)
 
     # -- commands ----------------------------------------------------------------------------

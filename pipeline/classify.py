@@ -68,7 +68,8 @@ def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
 
     if sender in own_addresses or sender in admins:
         if documents and (forwarded_from_other or envelope.forwarded):
-            return Verdict("submission", "办公室转发的单位报送材料", False)
+            # the acknowledgment goes to the unit that wrote the forwarded mail, when it is known
+            return Verdict("submission", "办公室转发的单位报送材料", bool(forwarded_from_other))
         who = "本邮箱自己发出的邮件" if sender in own_addresses else "管理员发来的邮件（非报送材料）"
         return Verdict("own_mail", who, False)
 

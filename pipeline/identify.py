@@ -19,6 +19,8 @@ SUFFIXES = ("全民科学素质工作领导小组办公室", "全民科学素质
             "科协", "办公室")
 WEIGHTS = {"title": 5, "filename": 4, "subject": 4, "sender_name": 3, "forwarded": 3, "signature": 3,
            "body": 2, "document": 1}
+# a name met only in running text (a partner mentioned in the report) suggests, but does not decide
+DECISIVE = WEIGHTS["signature"]
 
 
 def core_name(name: str) -> str:
@@ -101,20 +103,24 @@ def _places(envelope: Envelope, files: list[FileResult]) -> list[tuple[str, str]
     return places
 
 
-def score_by_content(envelope: Envelope, files: list[FileResult], index: NameIndex) -> dict[str, int]:
+def score_by_content(envelope: Envelope, files: list[FileResult], index: NameIndex) -> tuple[dict[str, int], set[str]]:
+    """Scores per unit, and the units named in at least one decisive place."""
     scores: dict[str, int] = {}
+    decisive: set[str] = set()
     for place, text in _places(envelope, files):
         for unit_id in index.find(text):
             scores[unit_id] = scores.get(unit_id, 0) + WEIGHTS[place]
-    return scores
+            if WEIGHTS[place] >= DECISIVE:
+                decisive.add(unit_id)
+    return scores, decisive
 
 
 def identify(envelope: Envelope, files: list[FileResult], registry: Registry, index: NameIndex,
              office_addresses: set[str], remembered: dict[str, str] | None = None) -> Identification:
-    scores = score_by_content(envelope, files, index)
+    scores, decisive = score_by_content(envelope, files, index)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     best = ranked[0] if ranked else None
-    unique_best = best if best and (len(ranked) == 1 or ranked[1][1] < best[1]) else None
+    unique_best = best if best and (len(ranked) == 1 or ranked[1][1] < best[1]) and best[0] in decisive else None
 
     senders = [envelope.from_addr]
     if envelope.from_addr in office_addresses:  # a forward from the office: the original sender counts

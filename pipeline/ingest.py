@@ -85,6 +85,14 @@ def _activity_fixes(activities: list[Activity]) -> list[str]:
     return fixes
 
 
+def _acknowledge_to(env, ctx: Context) -> str:
+    """Who hears back: the sender, or for mail the office forwarded, the unit that wrote it."""
+    if env.from_addr in ctx.office_addresses:
+        return next((f.from_addr for f in env.forwarded
+                     if f.from_addr and f.from_addr not in ctx.office_addresses), "")
+    return env.reply_to if "@" in (env.reply_to or "") else env.from_addr
+
+
 def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> MessageResult:
     env = content.envelope
     config = ctx.config
@@ -94,7 +102,7 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     late = received.date() > config.campaign.deadline
     verdict = classify(env, config.own_addresses, set(config.admins), OUR_ID_MARK)
     base = dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
-                subject=env.subject, received_at=received, late=late, reply_to=env.reply_to,
+                subject=env.subject, received_at=received, late=late, reply_to=_acknowledge_to(env, ctx),
                 references=" ".join(env.headers.get("references", [])[:1]),
                 excerpt=re.sub(r"\s+", " ", env.text or "")[:300])
     files = [FileRecord(f.name, export_kind(f.kind), f.status, f.error,

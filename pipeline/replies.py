@@ -36,9 +36,10 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     """The acknowledgment for a submission, or None where RFC 3834 says not to answer."""
     if result.kind != "submission" or not result.reply_allowed:
         return None
-    to = result.reply_to if result.reply_to and "@" in result.reply_to else result.sender
+    to = result.reply_to
     if not to or to.lower() in config.own_addresses:
         return None
+    forwarded_by_office = result.sender in config.own_addresses or result.sender in config.admins
     unit = registry.get(result.unit_id)
     required = config.campaign.quotas.get(unit.category, 0) if unit else 0
     shown = result.activities[:20]
@@ -57,6 +58,7 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     dedupe = dedupe or f"ack:{key}"
     subject = ack_subject(result, unit.name if unit else None)
     message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动回复）", to=[to],
-                      subject=subject, text=text, html=html, in_reply_to=result.message_id,
+                      subject=subject, text=text, html=html,
+                      in_reply_to=None if forwarded_by_office else result.message_id,
                       references=result.references, auto_submitted="auto-replied")
     return Outgoing("ack", dedupe, [to], subject, to_wire(message), key)

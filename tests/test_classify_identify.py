@@ -99,3 +99,10 @@ def test_tie_is_ambiguous_with_candidates():
 def test_unknown():
     result = identify(env(from_addr="x@qq.com", subject="活动总结"), [], REGISTRY, INDEX, OWN)
     assert (result.unit_id, result.how) == (None, "unknown")
+
+
+def test_a_name_only_in_running_text_does_not_decide():
+    files = [FileResult("总结.docx", "docx", "parsed", title="保定市竞秀区科协活动总结",
+                        text="本区联合路北区科协开展了科普大篷车活动")]
+    result = identify(env(from_addr="x@sina.com", subject="保定市竞秀区科协活动总结"), files, REGISTRY, INDEX, OWN)
+    assert result.unit_id is None and result.candidates == ["lubei"]

@@ -1,0 +1,202 @@
+"""Read a workbook (.xlsx/.xlsm/.xlsb/.xls/.ods) into plain rows with python-calamine.
+
+Cells come back as calamine gives them (str, float, date, datetime, ...) with three changes:
+empty cells are None, whole floats become int (Excel stores 500 as 500.0), and clock times
+become "HH:MM" text. Merged ranges are filled with their top-left value, the way python-docx
+repeats merged Word cells, so ``tables`` sees one shape for both.
+
+calamine is Rust: a malformed file can raise ``PanicException``, a BaseException subclass
+that ``except Exception`` misses, and one real .xls aborts the whole process (see FACTS.md);
+the pipeline runs this in its sandbox process for that reason.
+"""
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from itertools import islice
+from typing import Any
+
+import python_calamine
+
+ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
+CORRUPT = "文件已损坏或格式无法识别"
+EMPTY = "文件是空的（0 字节），请重新发送"
+TOO_OLD = "Excel 版本过旧（Excel 4.0 或更早），无法读取，请用新版 Excel 或 WPS 另存为 .xlsx 后重新发送"
+XML_2003 = "这是 Excel 2003 XML 格式，无法读取，请另存为 .xlsx 后重新发送"
+NOT_SPREADSHEET = "文件不是 Excel 表格（可能是其他类型的文件改了扩展名）"
+NO_SHEETS = "表格中没有可读取的工作表"
+
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP_MAGIC = b"PK"
+# BIFF2/3/4 BOF records at offset 0: worksheets saved by Excel 2.x-4.0, which calamine cannot read.
+_OLD_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
+
+
+class SpreadsheetError(Exception):
+    """The workbook cannot be read; ``str(err)`` is a reason a clerk understands."""
+
+
+@dataclass
+class Sheet:
+    name: str
+    rows: list[list[Any]]
+
+
+def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> list[Sheet]:
+    """Visible worksheets of a workbook, each as rows of cell values (row 0 = sheet row 1)."""
+    _refuse_known_bad(data)
+    try:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheets = []
+        for meta in book.sheets_metadata:
+            if meta.visible != python_calamine.SheetVisibleEnum.Visible:
+                continue
+            if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
+                continue
+            sheet = book.get_sheet_by_name(meta.name)
+            sheets.append(Sheet(meta.name, _sheet_rows(sheet, max_rows, max_cols)))
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as err:  # noqa: BLE001 - PanicException from Rust is a BaseException
+        raise SpreadsheetError(_reason(err, data)) from None
+    if not sheets:
+        raise SpreadsheetError(NO_SHEETS)
+    return sheets
+
+
+def _sheet_rows(sheet: Any, max_rows: int, max_cols: int) -> list[list[Any]]:
+    # iter_rows() yields rows from sheet row 0 but columns from the first used column;
+    # it is lazy, so a sheet claiming 16384 columns does not build a huge list at once.
+    first_col = sheet.start[1] if sheet.start else 0
+    pad = [None] * min(first_col, max_cols)
+    rows = []
+    for raw in islice(sheet.iter_rows(), max_rows):
+        cells = pad + [_cell(v) for v in raw[: max(max_cols - first_col, 0)]]
+        rows.append(cells)
+    while rows and all(v is None for v in rows[-1]):
+        rows.pop()
+    _fill_merged(rows, getattr(sheet, "merged_cell_ranges", None))
+    return rows
+
+
+def _cell(value: Any) -> Any:
+    if value == "" or value is None:
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return int(value)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (datetime, date, int, float)):
+        return value
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, timedelta):  # a duration or a time of day past 24 h
+        return str(value)
+    return str(value)
+
+
+def _fill_merged(rows: list[list[Any]], ranges: Any) -> None:
+    """Copy the top-left value of each merged range into its other cells (within the grid)."""
+    if not ranges or not rows:
+        return
+    for (r0, c0), (r1, c1) in ranges:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        if value is None:
+            continue
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r]
+            for c in range(c0, min(c1, len(row) - 1) + 1):
+                if row[c] is None:
+                    row[c] = value
+
+
+# --- reasons -------------------------------------------------------------------------------
+
+def _refuse_known_bad(data: bytes) -> None:
+    """Name the failures calamine would only call "Cannot detect file format"."""
+    if not data:
+        raise SpreadsheetError(EMPTY)
+    head = data[:8]
+    if head.startswith(_OLE_MAGIC):
+        if _ole_encrypted(data):
+            raise SpreadsheetError(ENCRYPTED)
+        return
+    if head.startswith(_ZIP_MAGIC):
+        if _odf_encrypted(data):
+            raise SpreadsheetError(ENCRYPTED)
+        return
+    if head[:2] in _OLD_BIFF_BOF and len(data) > 4:
+        raise SpreadsheetError(TOO_OLD)
+    if b"urn:schemas-microsoft-com:office:spreadsheet" in data[:4096]:
+        raise SpreadsheetError(XML_2003)
+
+
+def _ole_encrypted(data: bytes) -> bool:
+    # Encrypted .xlsx/.xlsb: an OLE2 container with an "EncryptedPackage" stream (names are UTF-16LE).
+    if "EncryptedPackage".encode("utf-16-le") in data:
+        return True
+    return _xls_filepass(data)
+
+
+_BIFF_BOF = re.compile(rb"\x09\x08[\x08\x10]\x00\x00[\x05\x06]\x05\x00")
+
+
+def _xls_filepass(data: bytes) -> bool:
+    """True when FILEPASS (0x2F) follows the workbook-globals BOF of a .xls.
+
+    FILEPASS sits right after the BOF (WRITEPROT may come first). Streams start on 64-byte
+    boundaries (mini-stream or regular sectors), so only aligned hits are considered; that
+    keeps the byte scan from matching cell data.
+    """
+    for m in _BIFF_BOF.finditer(data):
+        if m.start() % 64:
+            continue
+        pos = m.start()
+        for _ in range(4):
+            if pos + 4 > len(data):
+                return False
+            rec, length = struct.unpack_from("<HH", data, pos)
+            if rec == 0x002F:
+                return True
+            pos += 4 + length
+        return False
+    return False
+
+
+def _odf_encrypted(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("META-INF/manifest.xml")
+            if info.file_size > 1_000_000:
+                return False
+            return b"encryption-data" in zf.read(info)
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+        return False
+
+
+def _reason(err: BaseException, data: bytes) -> str:
+    if isinstance(err, python_calamine.PasswordError):
+        return ENCRYPTED
+    if "password" in str(err).lower():
+        return ENCRYPTED
+    if data[:2] == _ZIP_MAGIC and _is_other_zip(data):
+        return NOT_SPREADSHEET
+    return CORRUPT
+
+
+def _is_other_zip(data: bytes) -> bool:
+    """A readable zip with none of the parts a workbook has (a .docx or a plain archive)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            names = [n.lower() for n in zf.namelist()]
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
+        return False
+    if not names:
+        return False
+    return not any(n.startswith("xl/") or n == "content.xml" or n.endswith("workbook.xml") for n in names)

@@ -1,0 +1,354 @@
+"""Find an activity list in a grid of cells and turn its rows into ``RawActivity`` records.
+
+The grid is one worksheet (from ``spreadsheet``) or one Word table (from ``docx``); in both,
+a merged cell's value is repeated over the cells it covers, though a grid may also come with
+merged cells left empty (.ods), and this module copes with both.
+
+A header is a row whose labels name an activity title plus a date, place, head count or
+format column. Title rows and "填报单位：…" lines above it are passed over; one or two
+sub-header rows below it ("参与人数" over "线上 | 线下") are joined to their parent as
+"参与人数/线上". Below the header, blank rows, totals, notes, signature footers and repeats
+of the header (Word repeats it on every page) are skipped.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any
+
+from .model import RawActivity
+
+# Canonical field -> header synonyms, most preferred first. A label maps to the field of its
+# longest matching synonym, so "单位名称" is an organizer although it contains "名称".
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "title": ("活动名称", "活动主题", "项目名称", "活动内容", "活动项目", "主题", "名称"),
+    "date": ("活动时间", "开展时间", "举办时间", "举办日期", "活动日期", "开展日期", "时间", "日期"),
+    "location": ("活动地点", "举办地点", "开展地点", "活动场所", "活动场地", "地点", "场所", "地址"),
+    "organizer": ("主办单位", "承办单位", "组织单位", "举办单位", "实施单位", "开展单位",
+                  "单位名称", "主办", "承办", "单位"),
+    "format": ("活动形式", "线上线下", "线上/线下", "开展形式", "形式", "方式"),
+    "participants": ("参与人数", "参加人数", "受众人数", "参加人次", "参与人次", "覆盖人数",
+                     "受益人数", "服务人数", "受众人次", "人次", "人数", "受众"),
+    "contact": ("联系人", "负责人"),
+    "phone": ("联系电话", "联系方式", "电话", "手机"),
+    "remark": ("备注", "说明"),
+    "platform": ("是否在平台填报", "平台填报", "是否填报"),
+}
+_DROP = ("序号", "编号")
+_NOT_PARTICIPANTS = ("对象", "群体", "类型")  # "受众对象" names who, not how many
+_ONLINE = ("线上", "网上", "在线", "网络")
+_OFFLINE = ("线下", "现场", "实地")
+_SECOND_FIELDS = {"date", "location", "participants", "participants_online",
+                  "participants_offline", "format"}
+
+_TITLE_WORDS = re.compile("|".join(SYNONYMS["title"]))
+_SECOND_WORDS = re.compile("|".join(w for f in ("date", "location", "format", "participants")
+                                    for w in SYNONYMS[f]))
+_TOTALS = re.compile(r"^(合计|总计|小计|共计|总数|累计)([:(].*)?$")
+_FOOTERS = ("填表人", "审核人", "填报人", "制表", "审核", "填报日期", "填表日期", "单位负责人",
+            "负责人签字", "签字", "盖章", "单位(盖章)")
+_NOTE_ROW = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*\d*\s*[:.、]")
+_SECTION_ROW = re.compile(r"^([一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+)")
+_LABEL_VALUE = re.compile(r"^[^()]{1,8}:.+")  # "填报单位:XX区科协", "联系人:张三"
+
+_HEADER_SCAN = 30  # rows searched for the first header
+_MAX_LABEL = 30
+_MAX_SUBHEADER_ROWS = 2
+
+
+@dataclass
+class _Header:
+    rows: int  # how many grid rows the header occupies
+    labels: list[str]  # combined label per column ("参与人数/线上")
+    fields: dict[str, list[int]]  # canonical field -> its columns (adjacent repeats of one label)
+    extra: dict[str, list[int]]  # unknown label -> its columns
+    dropped: set[int]
+    keys: list[tuple[str, ...]]  # normalized texts of the header rows, to spot repeats
+
+
+def extract_activities(rows: list[list[Any]], source: str) -> tuple[list[RawActivity], list[str]]:
+    """Activities of one sheet or Word table; ``source`` like "活动表.xlsx!Sheet1"."""
+    width = max((len(r) for r in rows), default=0)
+    grid = [list(r) + [None] * (width - len(r)) for r in rows]
+    texts = [[_text(v) for v in r] for r in grid]
+    notes: list[str] = []
+
+    header, start = None, 0
+    for r in range(min(len(grid), _HEADER_SCAN)):
+        header = _header_at(grid, texts, r)
+        if header:
+            start = r + header.rows
+            if r > 0:
+                header = _with_parent_row(grid, texts, r, header)
+            break
+    if header is None:
+        if _title_only_header(grid, texts):
+            notes.append(f"{source}：有“活动名称”列，但没有时间、地点、人数或形式列，未当作活动表")
+        return [], notes
+
+    activities: list[RawActivity] = []
+    r = start
+    while r < len(grid):
+        row, cells = grid[r], texts[r]
+        where = f"{source}!R{r + 1}"
+        content = [c for i, c in enumerate(cells) if c and i not in header.dropped]
+        if not content:
+            r += 1
+            continue
+        if tuple(_norm(c) for c in cells) in header.keys:
+            r += 1  # the header repeated (Word repeats it on each page)
+            continue
+        again = _header_at(grid, texts, r)
+        if again:
+            header, r = again, r + again.rows  # a new table below the first one
+            continue
+        lead = [_norm(c) for c in cells if c][:3]
+        if any(_TOTALS.match(c) for c in lead):
+            r += 1
+            continue
+        if any(c.startswith(_FOOTERS) for c in lead):
+            r += 1
+            continue
+        if _is_note_or_section(cells, header):
+            r += 1
+            continue
+        title = _group_value(row, cells, header.fields.get("title", []), as_text=True)
+        if not title:
+            notes.append(f"{where}：该行有内容但没有活动名称，已跳过")
+            r += 1
+            continue
+        fields = {f: _group_value(row, cells, cols) for f, cols in header.fields.items()}
+        fields["title"] = title
+        extra = {}
+        for label, cols in header.extra.items():
+            value = _group_value(row, cells, cols)
+            if value is not None:
+                extra[label] = value
+        activities.append(RawActivity(fields=fields, extra=extra, source=where))
+        r += 1
+    return activities, notes
+
+
+# --- header ---------------------------------------------------------------------------------
+
+def _header_at(grid: list[list[Any]], texts: list[list[str]], r: int) -> _Header | None:
+    """The header starting at row r (with its sub-header rows), or None."""
+    if not _header_like(grid, texts, r):
+        return None
+    block = [texts[r]]
+    while len(block) <= _MAX_SUBHEADER_ROWS and r + len(block) < len(grid):
+        nxt = r + len(block)
+        if not _is_subheader(grid[nxt], texts[nxt], _fill_right(block[-1], texts[nxt])):
+            break
+        block.append(texts[nxt])
+    # Try the deepest block first: "参与人数" alone is a field, "参与人数/线上" a finer one.
+    for depth in range(len(block), 0, -1):
+        labels = _combine(block[:depth])
+        fields, extra, dropped = _map_columns(labels)
+        if "title" in fields and _SECOND_FIELDS & fields.keys() and _dense(labels):
+            keys = [tuple(_norm(c) for c in row) for row in block[:depth]]
+            return _Header(depth, labels, fields, extra, dropped, keys)
+    return None
+
+
+def _with_parent_row(grid: list[list[Any]], texts: list[list[str]], r: int, header: _Header) -> _Header:
+    """Join a group row above the header ("基本信息 | 参与人数" spanning their columns) when it
+    makes more columns known; a one-text title row above is left out."""
+    above = texts[r - 1]
+    if any(_is_number(v) for v in grid[r - 1]) or len({c for c in above if c}) < 2:
+        return header
+    labels = _combine([above] + texts[r:r + header.rows])
+    fields, extra, dropped = _map_columns(labels)
+    if "title" not in fields or len(fields) <= len(header.fields):
+        return header
+    keys = [tuple(_norm(c) for c in above)] + header.keys
+    return _Header(header.rows, labels, fields, extra, dropped, keys)
+
+
+def _dense(labels: list[str]) -> bool:
+    """A list's header labels most of its columns; a form row ("名称 | | | | 地址 | |") does not."""
+    filled = [i for i, label in enumerate(labels) if label]
+    return len(filled) >= 0.6 * (filled[-1] - filled[0] + 1)
+
+
+def _header_like(grid: list[list[Any]], texts: list[list[str]], r: int) -> bool:
+    """Cheap test before mapping columns: labels only, a title word in row r and a date/place/
+    count/format word in it or in the two rows below (a sub-header may carry it)."""
+    filled = [i for i, c in enumerate(texts[r]) if c]
+    if len(filled) < 2 or any(_is_number(grid[r][i]) for i in filled):
+        return False
+    # Word tables hold text only: a row with a serial number or several figures is data, even
+    # when an activity title in it contains a header word ("…主题科普展", "1440人次")
+    with_digits = [i for i in filled if _DIGIT.search(texts[r][i])]
+    if len(with_digits) >= 2 or any(_NUMERAL.match(texts[r][i]) for i in with_digits):
+        return False
+    if not _TITLE_WORDS.search("\0".join(_norm(c) for c in texts[r] if c)):
+        return False
+    below = "\0".join(_norm(c) for row in texts[r:r + 1 + _MAX_SUBHEADER_ROWS] for c in row if c)
+    return bool(_SECOND_WORDS.search(below))
+
+
+def _is_subheader(row: list[Any], cells: list[str], parent: list[str]) -> bool:
+    """A row of short labels sitting under merged (or blank) parent cells only."""
+    new = []
+    for i, c in enumerate(cells):
+        if not c:
+            continue
+        if _is_number(row[i]) or len(_norm(c)) > 20 or _LABEL_VALUE.match(_norm(c)):
+            return False
+        if c != parent[i]:
+            new.append(i)
+    if not new:
+        return False
+    return all(not parent[i] or _spans(parent, i) for i in new)
+
+
+def _spans(cells: list[str], i: int) -> bool:
+    """True when cells[i] is part of a run of the same label (a merged header cell)."""
+    return (i > 0 and cells[i - 1] == cells[i]) or (i + 1 < len(cells) and cells[i + 1] == cells[i])
+
+
+def _fill_right(parent: list[str], child: list[str]) -> list[str]:
+    """Blank parent cells above a child label take the label on their left (merge not repeated)."""
+    out = list(parent)
+    for i in range(1, len(out)):
+        if not out[i] and child[i] and out[i - 1]:
+            out[i] = out[i - 1]
+    return out
+
+
+def _combine(block: list[list[str]]) -> list[str]:
+    filled = [block[0]]
+    for row in block[1:]:
+        filled[-1] = _fill_right(filled[-1], row)
+        filled.append(row)
+    labels = []
+    for col in zip(*filled):
+        parts: list[str] = []
+        for part in col:
+            part = re.sub(r"\s+", "", part)
+            if part and part not in parts:
+                parts.append(part)
+        labels.append("/".join(parts))
+    return labels
+
+
+def _map_columns(labels: list[str]) -> tuple[dict[str, list[int]], dict[str, list[int]], set[int]]:
+    groups: list[tuple[str, list[int]]] = []  # adjacent columns with one label are one column
+    for i, label in enumerate(labels):
+        if groups and label and groups[-1][0] == label and groups[-1][1][-1] == i - 1:
+            groups[-1][1].append(i)
+        else:
+            groups.append((label, [i]))
+    best: dict[str, tuple[int, list[int]]] = {}  # field -> (synonym rank, columns)
+    extra: dict[str, list[int]] = {}
+    dropped: set[int] = set()
+    for label, cols in groups:
+        key = _norm(label)
+        if not key:
+            for i in cols:
+                extra[f"第{i + 1}列"] = [i]  # data under no label is still worth showing
+            continue
+        if len(key) > _MAX_LABEL or _LABEL_VALUE.match(key) or key.startswith(_FOOTERS):
+            continue
+        if any(d in key for d in _DROP):
+            dropped.update(cols)
+            continue
+        found = _field_of(key)
+        if found is None:
+            extra[label] = cols
+            continue
+        name, rank = found
+        if name in best and best[name][0] <= rank:
+            extra[label] = cols  # a second organizer (承办单位 beside 主办单位) stays visible
+            continue
+        if name in best:
+            loser = best[name][1]
+            extra[labels[loser[0]]] = loser
+        best[name] = (rank, cols)
+    return {f: cols for f, (_, cols) in best.items()}, extra, dropped
+
+
+@lru_cache(maxsize=4096)
+def _field_of(key: str) -> tuple[str, int] | None:
+    """(canonical field, synonym rank) of a normalized label."""
+    if any(w in key for w in _ONLINE) and any(w in key for w in _OFFLINE) and "人" not in key:
+        return "format", 0
+    best: tuple[int, int, str] | None = None  # (-synonym length, rank, field)
+    for name, words in SYNONYMS.items():
+        for rank, word in enumerate(words):
+            if word in key and (best is None or (-len(word), rank) < best[:2]):
+                best = (-len(word), rank, name)
+    if best is None:
+        return None
+    name, rank = best[2], best[1]
+    if name == "participants":
+        if any(w in key for w in _NOT_PARTICIPANTS):
+            return None
+        online = any(w in key for w in _ONLINE)
+        offline = any(w in key for w in _OFFLINE)
+        if online and not offline:
+            return "participants_online", rank
+        if offline and not online:
+            return "participants_offline", rank
+    return name, rank
+
+
+def _title_only_header(grid: list[list[Any]], texts: list[list[str]]) -> bool:
+    for r in range(min(len(grid), _HEADER_SCAN)):
+        if not any(_is_number(v) for v in grid[r]):
+            fields, _, _ = _map_columns(_combine([texts[r]]))
+            if "title" in fields and len(fields) >= 2:
+                return True
+    return False
+
+
+# --- rows -----------------------------------------------------------------------------------
+
+def _is_note_or_section(cells: list[str], header: _Header) -> bool:
+    values = [(i, c) for i, c in enumerate(cells) if c and i not in header.dropped]
+    distinct = {c for _, c in values}
+    if len(distinct) != 1:
+        return False
+    text = _norm(values[0][1])
+    if _NOTE_ROW.match(text):
+        return True
+    if len(values) >= 2 and len(header.fields.get("title", [])) < len(values):
+        return True  # one text merged across the table: a note or a group label
+    return len(text) <= 20 and bool(_SECTION_ROW.match(text))
+
+
+def _group_value(row: list[Any], cells: list[str], cols: list[int], as_text: bool = False) -> Any:
+    values = [(row[i], cells[i]) for i in cols if cells[i]]
+    if not values:
+        return "" if as_text else None
+    distinct = list(dict.fromkeys(text for _, text in values))
+    if len(distinct) > 1 or as_text:
+        return " ".join(distinct)
+    value = values[0][0]
+    return value.strip() if isinstance(value, str) else value
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).replace("\xa0", " ").replace("\u3000", " ").strip()
+
+
+_SPACES = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+_NUMERAL = re.compile(r"^\s*\d+(\.\d+)?\s*$")
+
+
+@lru_cache(maxsize=16384)
+def _norm(text: str) -> str:
+    return _SPACES.sub("", unicodedata.normalize("NFKC", text)).lower()
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, date, datetime)) and not isinstance(value, bool)
