@@ -21,7 +21,7 @@ from .archive import Archive
 from .campaign import current_list_keys, message_statuses
 from .config import Config
 from .ingest import Context, Reader, decide, unreadable_result
-from .mailbox import Fetched, message_key, open_source
+from .mailbox import Fetched, header_date, message_key, open_source
 from .records import Arrival, MessageResult
 from .registry import Registry, load_registry
 from .replies import build_ack
@@ -92,7 +92,7 @@ class Pipeline:
             digest = self.archive.put(item.raw)
             key, message_id = message_key(item.raw)
             arrivals.append(Arrival(source.name, source.uidvalidity, item.uid, key, digest, message_id,
-                                    item.arrival_at))
+                                    item.arrival_at, header_date(item.raw)))
         return arrivals
 
     def fetch(self, report: CycleReport) -> None:
@@ -121,7 +121,12 @@ class Pipeline:
 
     def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:
         park = attempts >= self.config.extraction.max_attempts
-        result = unreadable_result(key, reason, _parse_time(arrival), self.config.campaign.tz) if park else None
+        result = None
+        if park:
+            row = self.store.message(key)
+            when = _parse_time(row["received_at"] if row else None) or _parse_time(arrival)
+            raw = self.archive.get(row["sha256"]) if row and self.archive.has(row["sha256"]) else None
+            result = unreadable_result(key, reason, raw, when, self.config.campaign.tz)
         self.store.record_failure(key, reason, park, result)
         report.failed += 1
         report.parked += int(park)

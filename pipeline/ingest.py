@@ -12,7 +12,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from email.parser import BytesHeaderParser
+
 from parsers.analyze import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.mime import parse_message
 from parsers.model import Activity, FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
@@ -159,10 +162,18 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                          fixes=fixes, notes=notes, reply_allowed=verdict.reply_allowed, **base)
 
 
-def unreadable_result(key: str, reason: str, arrival_at: datetime | None, tz) -> MessageResult:
-    """What a message that could not be processed at all looks like in the dataset."""
+def unreadable_result(key: str, reason: str, raw: bytes | None, arrival_at: datetime | None,
+                      tz) -> MessageResult:
+    """What a message that could not be processed at all looks like in the dataset: its sender and
+    subject read from the headers alone, so an admin can tell which mail it is."""
+    sender = sender_name = subject = ""
+    if raw:
+        head = BytesHeaderParser().parsebytes(raw[:65536])
+        sender_name, sender = split_name_addr(decode_header_value(head.get("From", "")))
+        subject = decode_header_value(head.get("Subject", ""), cap=300)
     return MessageResult(outcome="needs_review", reason=f"邮件处理失败，已暂停处理：{reason}", kind="unreadable",
-                         message_id=key if key.startswith("<") else None, sender="", sender_name="", subject="",
+                         message_id=key if key.startswith("<") else None, sender=sender.lower(),
+                         sender_name=sender_name, subject=subject,
                          received_at=(arrival_at or datetime.now(timezone.utc)).astimezone(tz), late=False,
                          unit_id=None)
 

@@ -10,6 +10,7 @@ import re
 import ssl
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -20,14 +21,31 @@ log = logging.getLogger(__name__)
 
 CLIENT_ID = {"name": "summary-mailbox", "version": "1.0", "vendor": "tangshan-kepu"}
 _MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*((?:.*)(?:\r?\n[ \t]+.*)*)")
+_DATE = re.compile(rb"(?im)^date:[ \t]*(.*)")
+
+
+def _head(raw: bytes) -> bytes:
+    end = raw.find(b"\r\n\r\n")
+    if end < 0:
+        end = raw.find(b"\n\n")
+    return raw[: end if 0 <= end < 262144 else min(len(raw), 65536)]
+
+
+def header_date(raw: bytes) -> datetime | None:
+    """The Date header, read without parsing the message (for the ledger before processing)."""
+    match = _DATE.search(_head(raw))
+    if not match:
+        return None
+    try:
+        moment = parsedate_to_datetime(match.group(1).decode("ascii", "replace").strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    return moment if moment and moment.tzinfo else None
 
 
 def message_key(raw: bytes) -> tuple[str, str | None]:
     """The ledger key of a message: its Message-ID, or a hash of its bytes when it has none."""
-    end = raw.find(b"\r\n\r\n")
-    if end < 0:
-        end = raw.find(b"\n\n")
-    head = raw[: end if end >= 0 else min(len(raw), 65536)]
+    head = _head(raw)
     match = _MESSAGE_ID.search(head)
     if match:
         value = re.sub(rb"\s+", b"", match.group(1)).decode("ascii", "replace")

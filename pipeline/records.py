@@ -18,6 +18,7 @@ class Arrival:
     sha256: str
     message_id: str | None
     arrival_at: datetime | None
+    date: datetime | None = None  # the Date header, until processing sets received_at properly
 
 
 @dataclass

@@ -120,8 +120,9 @@ class Store:
         with self.transaction() as db:
             for a in arrivals:
                 cur = db.execute(
-                    "INSERT OR IGNORE INTO messages(key, sha256, message_id, arrival_at, first_seen_at)"
-                    " VALUES (?,?,?,?,?)", (a.key, a.sha256, a.message_id, _iso(a.arrival_at), now))
+                    "INSERT OR IGNORE INTO messages(key, sha256, message_id, arrival_at, received_at, first_seen_at)"
+                    " VALUES (?,?,?,?,?,?)", (a.key, a.sha256, a.message_id, _iso(a.arrival_at),
+                                              _iso(a.date or a.arrival_at), now))
                 new += cur.rowcount
                 db.execute("INSERT OR IGNORE INTO sources(mailbox, uidvalidity, uid, key) VALUES (?,?,?,?)",
                            (a.mailbox, a.uidvalidity, a.uid, a.key))
