@@ -1,0 +1,64 @@
+"""PDF text with pypdf; a PDF with (almost) no text layer is a scan."""
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+from pypdf import PdfReader
+
+# Fewer visible characters per page than this means pictures of pages, not text.
+_SCAN_CHARS_PER_PAGE = 20
+
+
+@dataclass
+class PdfContent:
+    text: str
+    pages: int
+    is_scan: bool  # no or almost no text layer
+
+
+class PdfError(Exception):
+    """The PDF cannot be read; the message is the reason, in Chinese."""
+
+    @property
+    def reason(self) -> str:
+        return str(self)
+
+
+def read_pdf(data: bytes, *, max_pages: int = 50) -> PdfContent:
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # malformed files warn on every page
+    try:
+        reader = PdfReader(io.BytesIO(data), strict=False)
+        if reader.is_encrypted:
+            _decrypt_or_raise(reader)
+        pages = len(reader.pages)
+    except PdfError:
+        raise
+    except Exception as e:
+        raise PdfError("PDF文件已损坏，无法读取") from e
+    if pages == 0:
+        raise PdfError("PDF文件没有内容页")
+
+    texts, failed = [], 0
+    for i in range(min(pages, max_pages)):
+        try:
+            texts.append(reader.pages[i].extract_text() or "")
+        except Exception:
+            failed += 1
+    if failed and failed == min(pages, max_pages):
+        raise PdfError("PDF文件已损坏，无法读取文字")
+    text = "\n".join(t.strip() for t in texts if t.strip())
+    visible = sum(1 for c in text if not c.isspace())
+    is_scan = visible < _SCAN_CHARS_PER_PAGE * min(pages, max_pages)
+    return PdfContent(text=text, pages=pages, is_scan=is_scan)
+
+
+def _decrypt_or_raise(reader: PdfReader) -> None:
+    # Many PDFs are "encrypted" only against editing, with an empty password to open.
+    try:
+        if reader.decrypt(""):
+            return
+    except Exception:
+        pass
+    raise PdfError("文件设有密码，无法打开，请去掉密码后重新发送")

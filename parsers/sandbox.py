@@ -1,0 +1,177 @@
+"""Run parser calls in child processes with memory and time limits.
+
+Some parsing libraries do not fail politely on bad files: they abort the process (Rust
+allocation failure), raise BaseException subclasses, or run for minutes. ``Sandbox.run_many``
+runs each call in a worker process; a call that raises, dies or runs too long becomes a
+``SandboxFailure`` and the other calls are unaffected.
+
+Calls are fed to the pool at most ``workers`` at a time, so each call starts as soon as it is
+submitted and its deadline can be measured. When a worker dies, ProcessPoolExecutor fails
+every call in flight; those calls are re-run one per fresh worker, so only the culprit fails.
+Callables must be importable module-level functions (they are pickled by name).
+"""
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import sys
+import time
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any, Callable
+
+LIMIT_REASON = "文件解析时超出内存或时间限制，文件可能已损坏或过大"
+_MAX_TASKS_PER_CHILD = 100  # recycle workers now and then: parsers may leak
+
+
+@dataclass
+class SandboxFailure:
+    reason: str
+
+
+class Sandbox:
+    def __init__(self, workers: int = 2, mem_limit_mb: int = 1536, timeout_s: float = 120):
+        self.workers = workers
+        self.mem_limit_mb = mem_limit_mb
+        self.timeout_s = timeout_s
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def run_many(self, calls: list[tuple[Callable, tuple]]) -> list[Any | SandboxFailure]:
+        if self.workers <= 0:
+            return [_unwrap(_invoke(fn, args)) for fn, args in calls]
+        results: list[Any] = [None] * len(calls)
+        collateral: list[int] = []
+        pending = list(range(len(calls)))
+        running: dict[cf.Future, tuple[int, float]] = {}  # future -> (index, deadline)
+        _preload({getattr(fn, "__module__", "") for fn, _ in calls})
+        while pending or running:
+            pool = self._get_pool()
+            while pending and len(running) < self.workers:
+                fn, args = calls[pending[0]]
+                try:
+                    fut = pool.submit(_invoke, fn, args)
+                except BrokenProcessPool:  # a worker died while idle: start afresh
+                    self._discard_pool()
+                    pool = self._get_pool()
+                    continue
+                running[fut] = (pending.pop(0), time.monotonic() + self.timeout_s)
+            wait_for = max(0.0, min(d for _, d in running.values()) - time.monotonic())
+            done, _ = cf.wait(running, timeout=wait_for, return_when=cf.FIRST_COMPLETED)
+            broken = False
+            for fut in done:
+                i, _ = running.pop(fut)
+                try:
+                    results[i] = _unwrap(fut.result())
+                except BrokenProcessPool:
+                    collateral.append(i)  # the culprit is among these; sorted out below
+                    broken = True
+                except KeyboardInterrupt:
+                    raise
+                except BaseException as e:  # e.g. unpicklable result, SystemExit in the worker
+                    results[i] = SandboxFailure(f"文件解析出错（{type(e).__name__}）")
+            now = time.monotonic()
+            late = [f for f, (_, d) in running.items() if d <= now]
+            if late:
+                for fut in late:
+                    results[running.pop(fut)[0]] = SandboxFailure(LIMIT_REASON)
+                broken = True
+            if broken:
+                # Everything still in flight shares the doomed pool: re-run it in isolation.
+                collateral += [i for i, _ in running.values()]
+                running.clear()
+                self._discard_pool()
+        for i in collateral:
+            results[i] = self._run_isolated(*calls[i])
+        return results
+
+    def _run_isolated(self, fn: Callable, args: tuple) -> Any:
+        pool = self._new_pool(1)
+        try:
+            fut = pool.submit(_invoke, fn, args)
+            try:
+                return _unwrap(fut.result(timeout=self.timeout_s))
+            except (cf.TimeoutError, BrokenProcessPool):
+                return SandboxFailure(LIMIT_REASON)
+            except KeyboardInterrupt:
+                raise
+            except BaseException as e:
+                return SandboxFailure(f"文件解析出错（{type(e).__name__}）")
+        finally:
+            _kill_pool(pool)
+
+    def _get_pool(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = self._new_pool(self.workers)
+        return self._pool
+
+    def _discard_pool(self) -> None:
+        if self._pool is not None:
+            _kill_pool(self._pool)
+            self._pool = None
+
+    def _new_pool(self, workers: int) -> cf.ProcessPoolExecutor:
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+        return cf.ProcessPoolExecutor(
+            max_workers=workers, mp_context=multiprocessing.get_context(method),
+            initializer=_init_worker, initargs=(self.mem_limit_mb,),
+            max_tasks_per_child=_MAX_TASKS_PER_CHILD)
+
+
+def _preload(modules: set[str]) -> None:
+    """Have the fork server import the callables' modules once, so that fresh workers (after a
+    crash, or for an isolated re-run) start in milliseconds instead of re-importing pandas.
+    Only effective before the fork server first starts; harmless afterwards."""
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        wanted = sorted(m for m in modules if m and m != "__main__")
+        if wanted:
+            multiprocessing.get_context("forkserver").set_forkserver_preload(wanted)
+
+
+def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
+    # ProcessPoolExecutor cannot cancel a running call; killing its workers is the only way.
+    for proc in list((getattr(pool, "_processes", None) or {}).values()):
+        try:
+            proc.kill()
+        except Exception:
+            pass
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _init_worker(mem_limit_mb: int) -> None:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space
+    if sys.platform.startswith("linux"):
+        import resource
+        limit = mem_limit_mb * 1024 * 1024
+        _, hard = resource.getrlimit(resource.RLIMIT_AS)
+        if hard == resource.RLIM_INFINITY or hard > limit:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # an abort should not write a core file
+
+
+def _invoke(fn: Callable, args: tuple) -> tuple[bool, Any]:
+    """Runs in the worker: the result, or the reason of whatever was raised."""
+    try:
+        return True, fn(*args)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except MemoryError:
+        return False, LIMIT_REASON
+    except BaseException as e:  # PyO3 PanicException derives from BaseException
+        return False, f"文件解析出错（{type(e).__name__}: {str(e)[:200]}）"
+
+
+def _unwrap(outcome: tuple[bool, Any]) -> Any:
+    ok, value = outcome
+    return value if ok else SandboxFailure(value)
