@@ -30,12 +30,24 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(minutes=min(120, 2 ** max(0, attempts - 1)))
 
 
+def _due(store, now: datetime):
+    """Everything due, in batches; a mail deferred now is not due again in this flush."""
+    seen: set[int] = set()
+    while True:
+        rows = [r for r in store.outbox_due(now) if r["id"] not in seen]
+        if not rows:
+            return
+        for row in rows:
+            seen.add(row["id"])
+            yield row
+
+
 def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: int, max_attempts: int,
           now: datetime | None = None) -> FlushReport:
     report = FlushReport()
     now = now or datetime.now(timezone.utc)
     try:
-        for row in store.outbox_due(now):
+        for row in _due(store, now):
             if store.sent_since(now - timedelta(minutes=1)) >= max_per_minute or \
                     store.sent_since(now - timedelta(days=1)) >= max_per_day:
                 report.throttled = True

@@ -151,6 +151,7 @@ def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
 
 def _init_worker(mem_limit_mb: int) -> None:
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space
+    os.environ["RUST_BACKTRACE"] = "0"  # a calamine panic is reported as a reason, not a 50-line trace
     if sys.platform.startswith("linux"):
         import resource
         limit = mem_limit_mb * 1024 * 1024

@@ -14,7 +14,7 @@ from officebuild_ole import biff_workbook, build_ole, word_fib
 from officebuild_zip import Entry, build_zip
 from parsers.detect import detect_kind, ole_streams
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from corpus import CORPUS
 
 
 def make_docx() -> bytes:

@@ -14,7 +14,9 @@ import officebuild as ob
 from parsers import docx as wordreader
 from parsers.docx import DocxContent, DocxError, read_docx
 
-CORPUS = Path("/work/shared/corpus/office")
+from corpus import CORPUS as _ROOT
+
+CORPUS = _ROOT / "office"
 WORD_EXTS = {".docx", ".docm", ".doc", ".wri", ".ooxml", ".zip"}
 TRANSITIONAL = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 STRICT = b"http://purl.oclc.org/ooxml/wordprocessingml/main"

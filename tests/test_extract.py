@@ -25,7 +25,7 @@ from parsers.legacy import legacy_to_text
 from parsers.model import FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from corpus import CORPUS
 HEADER = ["活动名称", "活动时间", "活动地点", "参与人数"]
 ROWS = [["科普讲座进社区", "9月16日", "路北区图书馆", "200"], ["科普展览", "9月20日", "市民广场", "约500人"]]
 

@@ -22,7 +22,9 @@ from mailbuild import (
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "2025年科普月活动总结.docx"
-CORPUS = Path("/work/shared/corpus/mail")
+from corpus import CORPUS as _ROOT
+
+CORPUS = _ROOT / "mail"
 
 
 def names(env: Envelope) -> list[str]:

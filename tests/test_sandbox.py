@@ -8,7 +8,7 @@ import pytest
 
 from parsers.sandbox import LIMIT_REASON, Sandbox, SandboxFailure
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+from corpus import CORPUS
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
 
 

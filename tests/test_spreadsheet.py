@@ -14,7 +14,9 @@ import officebuild as ob
 from parsers import spreadsheet
 from parsers.spreadsheet import Sheet, SpreadsheetError, read_workbook
 
-CORPUS = Path("/work/shared/corpus/office")
+from corpus import CORPUS as _ROOT
+
+CORPUS = _ROOT / "office"
 SHEET_EXTS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et", ".xml", ".zip", ".ooxml"}
 
 
