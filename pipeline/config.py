@@ -40,7 +40,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
-class MailboxConfig(_Strict):
+class _ServerConfig(_Strict):
+    """How to reach a mail server (IMAP or SMTP): the keys both share."""
+
     host: str | None = None
     port: int | None = None
     ssl: bool = True
@@ -49,11 +51,14 @@ class MailboxConfig(_Strict):
     cafile: Path | None = None
     username: str | None = None
     password: SecretStr | None = None
+    timeout_seconds: float = 60.0
+
+
+class MailboxConfig(_ServerConfig):
     folder: str = "INBOX"
     maildir: Path | None = None
     idle: bool = False
     fetch_batch: int = Field(default=50, ge=1, le=1000)
-    timeout_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _one_source(self) -> "MailboxConfig":
@@ -66,21 +71,12 @@ class MailboxConfig(_Strict):
         return self
 
 
-class SmtpConfig(_Strict):
-    host: str | None = None
-    port: int | None = None
-    ssl: bool = True
-    starttls: bool = False
-    ssl_verify: bool = True
-    cafile: Path | None = None
-    username: str | None = None
-    password: SecretStr | None = None
+class SmtpConfig(_ServerConfig):
     from_: str | None = Field(default=None, alias="from")
     outdir: Path | None = None
     max_per_minute: int = Field(default=20, ge=1)
     max_per_day: int = Field(default=500, ge=1)
     max_attempts: int = Field(default=8, ge=1)
-    timeout_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _one_sink(self) -> "SmtpConfig":
