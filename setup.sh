@@ -8,6 +8,8 @@ cd "$(dirname "$0")"
 
 packages=(antiword catdoc fonts-wqy-microhei)
 if [[ "${1:-}" == "--test" ]]; then packages+=(dovecot-imapd); fi
+# the accuracy corpus (samples extended=True) makes .xls/.et/.ods test files with LibreOffice Calc
+if [[ "${1:-}" == "--test" && "${WITH_LIBREOFFICE:-1}" == "1" ]]; then packages+=(libreoffice-calc-nogui); fi
 # LibreOffice converts legacy .doc/.wps with their tables; large, so opt-in outside CI
 if [[ "${WITH_LIBREOFFICE:-1}" == "1" ]]; then packages+=(libreoffice-writer-nogui); fi
 

@@ -6,6 +6,7 @@ archived raw message.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from .extract import extract_file
@@ -38,6 +39,38 @@ def read_attachment(name: str, data: bytes, content_type: str, year: int) -> tup
     return files, files_to_activities(files, year)
 
 
+_COPY_WORDS = re.compile(r"[（(]?(盖章版?|盖章扫描件|扫描件|扫描版|签章版|pdf版|正式版)[)）]?", re.I)
+COPY_NOTE = "“{pdf}”是“{word}”的盖章版/副本，按同一份材料处理，不重复计入"
+
+
+def _stem(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    return re.sub(r"[\W_]+", "", _COPY_WORDS.sub("", base)).lower()
+
+
+def _chars(text: str) -> set[str]:
+    return {text[i:i + 2] for i in range(len(text) - 1)} if text else set()
+
+
+def mark_copies(files: list[FileResult]) -> None:
+    """A PDF sent beside the Word file it was printed from (the stamped copy) is noted as a copy.
+
+    Same name once 盖章版/扫描件 is dropped, or (for a text PDF) most of its character pairs found in
+    the Word file's text. A PDF never contributes activities, so this only informs the admins.
+    """
+    words = [f for f in files if f.kind in ("docx", "doc", "wps", "odt") and f.status == "parsed"]
+    for pdf in (f for f in files if f.kind == "pdf" and f.status == "parsed"):
+        for word in words:
+            same_name = _stem(pdf.name) and _stem(pdf.name) == _stem(word.name)
+            a, b = _chars(re.sub(r"\s+", "", pdf.text)), _chars(re.sub(r"\s+", "", word.text))
+            same_text = len(a) >= 50 and len(a & b) >= 0.8 * len(a)
+            if same_name or same_text:
+                pdf.copy_of = word.name
+                pdf.notes.append(COPY_NOTE.format(pdf=pdf.name.rsplit("/", 1)[-1],
+                                                  word=word.name.rsplit("/", 1)[-1]))
+                break
+
+
 def read_mail(raw: bytes, year: int) -> MailContent:
     """Parse a whole mail and read every attachment (the common, fast path)."""
     envelope = parse_message(raw)
@@ -45,4 +78,5 @@ def read_mail(raw: bytes, year: int) -> MailContent:
     for attachment in envelope.attachments:
         files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
                               attachment.content_type)
+    mark_copies(files)
     return MailContent(strip_data(envelope), files, files_to_activities(files, year))

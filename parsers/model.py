@@ -101,4 +101,5 @@ class FileResult:
     activities: list[RawActivity] = field(default_factory=list)
     tables_found: int = 0  # tables that looked like activity lists
     is_scan: bool = False  # a PDF or image without a text layer
+    copy_of: str | None = None  # a stamped PDF of another attached Word file: that file's name
     notes: list[str] = field(default_factory=list)  # warnings worth telling an admin

@@ -98,8 +98,11 @@ def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
         if QUESTION.search(text):
             return Verdict("question", "对回执的回复，含有问题，需要人工答复", False)
         return Verdict("ack_reply", "对回执的回复（如“收到”“谢谢”），无需处理", False)
-    if QUESTION.search(text) and not re.search(r"见附件|附件[是为]", text):
+    if envelope.oversize_links:  # 超大附件: the files are behind download links
+        return Verdict("submission", "报送邮件（附件为超大附件下载链接）", reply_allowed)
+    asked = QUESTION.search(re.sub(r"https?://\S+", " ", text))  # a link's "?" asks nothing
+    if asked and not re.search(r"见附件|附件[是为]", text):
         return Verdict("question", "单位来信咨询，未附报送材料，需要人工答复", False)
-    if envelope.oversize_links or SUBMISSION_WORDS.search(text):
+    if SUBMISSION_WORDS.search(text):
         return Verdict("submission", "报送邮件（未见附件）", reply_allowed)
     return Verdict("unrelated", "与本次报送无关的邮件", False)

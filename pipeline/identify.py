@@ -4,11 +4,21 @@ A registered sender address decides first. Otherwise the unit's name (or an alia
 name without the 唐山市 prefix and the 科协 suffix) is looked for in the places a clerk would
 look: document titles, file names, the subject, the display name and the signature. Each
 place has a weight; a unique best score wins, a tie is ambiguous and goes to review.
+
+Names are compared in a canonical form (NFKC, no spaces, 科学技术协会 and 全民科学素质…领导小组办公室
+written 科协), so 唐山师范学院科学技术协会 finds the unit registered as 唐山师范学院科协. When no name
+or alias occurs exactly, a fuzzy match (rapidfuzz) of the name-like stretches of the title, file
+names, subject, display name and signature decides, but only above ``FUZZY_MIN`` and clearly ahead
+of the next unit (``FUZZY_MARGIN``); otherwise the mail goes to review naming the candidates.
 """
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz, process
 
 from parsers.model import Envelope, FileResult
 
@@ -21,13 +31,37 @@ WEIGHTS = {"title": 5, "filename": 4, "subject": 4, "sender_name": 3, "forwarded
            "body": 2, "document": 1}
 # a name met only in running text (a partner mentioned in the report) suggests, but does not decide
 DECISIVE = WEIGHTS["signature"]
+# fuzzy fallback: a stretch of a decisive place must score this much (0-100, rapidfuzz ratio) against
+# a spelling, and beat the best spelling of any other unit by the margin
+FUZZY_MIN = 85
+FUZZY_MARGIN = 8
+FUZZY_PLACES = ("title", "filename", "subject", "sender_name", "forwarded", "signature")
+_CANON = [(re.compile(r"全民科学素质(?:工作)?领导小组办公室|科学技术协会"), "科协")]
+# words around a unit's name in subjects, titles and file names: cut there to find name-like stretches
+_NOT_NAME = re.compile(
+    r"20\d\d年?|全国科普月|科普月|重点科普活动|科普活动|活动总结|工作总结|总结|统计表|明细表?|一览表|活动情况|"
+    r"情况|关于|报送|附件\d*|盖章版?|扫描件|转发|回复|fw|re|docx?|xlsx?|pdf|zip|wps|et|ods|"
+    r"的|(?:[^\w()]|_|\d)+", re.I)
+# another city or province right before a name: 石家庄市医学会 is not 唐山市医学会
+_FOREIGN_PLACE = re.compile(r"([\u4e00-\u9fff]{2,3})[市省]$")
+
+
+def canon(text: str) -> str:
+    """Canonical form for comparing names: NFKC, no spaces, lower case, long suffixes written 科协."""
+    out = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text or "")).lower()
+    for rx, repl in _CANON:
+        out = rx.sub(repl, out)
+    return out
 
 
 def core_name(name: str) -> str:
     """The distinctive part of a unit's name: 唐山市路南区科协 → 路南区."""
     core = re.sub(r"\s+", "", name)
     for prefix in PREFIXES:
-        if core.startswith(prefix) and len(core) - len(prefix) >= 3:
+        # "唐山" without 市 is often part of a proper name (唐山学院, 唐山科技馆): strip it only
+        # when a long, distinctive rest remains
+        least = 5 if prefix == "唐山" else 3
+        if core.startswith(prefix) and len(core) - len(prefix) >= least:
             core = core[len(prefix):]
             break
     for suffix in SUFFIXES:
@@ -41,22 +75,48 @@ def core_name(name: str) -> str:
 class NameIndex:
     """Every spelling that names a unit, longest first (so 中医学会 wins over 医学会)."""
 
-    spellings: list[tuple[str, str]] = field(default_factory=list)  # (spelling, unit_id)
+    spellings: list[tuple[str, str]] = field(default_factory=list)  # (canonical spelling, unit_id)
+    full: list[tuple[str, str]] = field(default_factory=list)  # (canonical name or alias, unit_id), for fuzzy
 
     @classmethod
     def build(cls, registry: Registry) -> "NameIndex":
         seen: dict[str, set[str]] = {}
+        full: dict[str, set[str]] = {}
         for unit in registry.units:
             for name in unit.names:
-                for spelling in {re.sub(r"\s+", "", name), core_name(name)}:
+                for spelling in {canon(name), core_name(canon(name))}:
                     if len(spelling) >= 3:
                         seen.setdefault(spelling, set()).add(unit.unit_id)
+                if len(canon(name)) >= 4:
+                    full.setdefault(canon(name), set()).add(unit.unit_id)
         # a spelling shared by two units names neither of them
         pairs = [(s, next(iter(ids))) for s, ids in seen.items() if len(ids) == 1]
-        return cls(sorted(pairs, key=lambda p: -len(p[0])))
+        names = [(s, next(iter(ids))) for s, ids in full.items() if len(ids) == 1]
+        return cls(sorted(pairs, key=lambda p: -len(p[0])), names)
+
+    def fuzzy(self, texts: list[str]) -> tuple[str | None, list[str], int]:
+        """(unit_id or None, close candidates, best score) for name-like stretches of ``texts``."""
+        if not self.full:
+            return None, [], 0
+        choices = [s for s, _ in self.full]
+        best: dict[str, float] = {}
+        for stretch in {st for t in texts for st in _stretches(t)}:
+            for _, score, i in process.extract(stretch, choices, scorer=fuzz.ratio, limit=5,
+                                               score_cutoff=FUZZY_MIN - FUZZY_MARGIN):
+                unit_id = self.full[i][1]
+                best[unit_id] = max(best.get(unit_id, 0), score)
+        if not best:
+            return None, [], 0
+        ranked = sorted(best.items(), key=lambda kv: -kv[1])
+        top_id, top = ranked[0]
+        second = ranked[1][1] if len(ranked) > 1 else 0
+        close = [u for u, sc in ranked if sc >= top - FUZZY_MARGIN]
+        if top >= FUZZY_MIN and top - second >= FUZZY_MARGIN:
+            return top_id, close, int(top)
+        return None, close if top >= FUZZY_MIN else [], int(top)
 
     def find(self, text: str) -> set[str]:
-        text = re.sub(r"\s+", "", text or "")
+        text = canon(text)
         if not text:
             return set()
         taken = [False] * len(text)
@@ -65,12 +125,28 @@ class NameIndex:
             start = text.find(spelling)
             while start >= 0:
                 end = start + len(spelling)
-                if not any(taken[start:end]):
+                if not any(taken[start:end]) and not _foreign(text, start, spelling):
                     found.add(unit_id)
                     for i in range(start, end):
                         taken[i] = True
                 start = text.find(spelling, end)
         return found
+
+
+def _foreign(text: str, start: int, spelling: str) -> bool:
+    """True when the spelling sits right after another place's name (秦皇岛市|卫生健康委员会)."""
+    if spelling.startswith(("唐山", "河北")):
+        return False
+    before = text[max(0, start - 5):start + (1 if spelling.startswith("市") else 0)]
+    m = _FOREIGN_PLACE.search(before)
+    return bool(m) and not m.group(1).endswith(("唐山", "河北"))
+
+
+@lru_cache(maxsize=4096)
+def _stretches(text: str) -> tuple[str, ...]:
+    """Name-like stretches of a subject, title or file name: what is left between campaign words."""
+    pieces = [p for p in _NOT_NAME.split(canon(text)) if 4 <= len(p) <= 40]
+    return tuple(dict.fromkeys(pieces))
 
 
 @dataclass
@@ -118,7 +194,7 @@ def score_by_content(envelope: Envelope, files: list[FileResult], index: NameInd
 def identify(envelope: Envelope, files: list[FileResult], registry: Registry, index: NameIndex,
              office_addresses: set[str], remembered: dict[str, str] | None = None) -> Identification:
     scores, decisive = score_by_content(envelope, files, index)
-    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    ranked = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))  # ties in a fixed order: reproducible
     best = ranked[0] if ranked else None
     unique_best = best if best and (len(ranked) == 1 or ranked[1][1] < best[1]) and best[0] in decisive else None
 
@@ -143,6 +219,14 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
 
     if unique_best:
         return Identification(unique_best[0], "content")
+    if not decisive:
+        texts = [text for place, text in _places(envelope, files) if place in FUZZY_PLACES]
+        unit_id, close, score = index.fuzzy(texts)
+        if unit_id is not None and (not ranked or unit_id in scores):
+            name = registry.by_id[unit_id].name
+            return Identification(unit_id, "fuzzy", close, f"单位名称与“{name}”近似（相似度{score}%），按此归属")
+        if close and not ranked:
+            return Identification(None, "ambiguous", close)
     if ranked:
         tied = [u for u, s in ranked if s == best[1]]
         return Identification(None, "ambiguous", tied)

@@ -174,6 +174,9 @@ def build_docx(blocks: list[tuple], *, styled: bool, author: str, when: datetime
                                indent=True))
         elif kind == "right":
             parts.append(_para(_run(value, size=None if styled else 32), align="right"))
+        elif kind == "xml":  # a ready-made body element (a table with merged cells)
+            parts.append(value)
+            parts.append(_para(""))
         elif kind == "table":
             ncols = len(value[0])
             widths = [700] + [int(8400 / (ncols - 1))] * (ncols - 1)
