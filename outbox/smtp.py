@@ -14,18 +14,38 @@ import tempfile
 from pathlib import Path
 
 
+from faults import checkpoint
+
+
 class TransientError(Exception):
-    pass
+    """Worth trying again later. ``machine`` = the server or the link is at fault (unreachable,
+    421, rate limits), not this mail: such failures do not count against the mail's tries."""
+
+    def __init__(self, message: str, *, machine: bool = False):
+        super().__init__(message)
+        self.machine = machine
 
 
 class PermanentError(Exception):
     pass
 
 
+class UncertainError(Exception):
+    """The whole message and its final dot were sent, but the server's answer never came back:
+    it may have been delivered. Sending it again could deliver it twice."""
+
+
+# 126.com: MI:SFQ too many sends in 15 minutes, MI:DMC too many mails per connection,
+# RP:DRC too many recipients per connection; 421 = the service is closing.
+_THROTTLE = re.compile(r"MI:SFQ|MI:DMC|RP:DRC|too many|rate limit|try again later", re.I)
+
+
 def _reply_error(code: int, message: bytes | str) -> Exception:
     text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
     error = f"{code} {text}".strip()
-    return TransientError(error) if 400 <= code < 500 else PermanentError(error)
+    if 400 <= code < 500:
+        return TransientError(error, machine=code == 421 or bool(_THROTTLE.search(text)))
+    return PermanentError(error)
 
 
 class SmtpTransport:
@@ -59,34 +79,88 @@ class SmtpTransport:
             if self.username:
                 conn.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:
-            raise PermanentError(f"SMTP login refused for {self.username}: {exc.smtp_code} "
-                                 f"{exc.smtp_error.decode('utf-8', 'replace')}") from None
+            # the account, not a mail: everything waits (and `status` says why) rather than every mail failing
+            raise TransientError(f"SMTP login refused for {self.username}: {exc.smtp_code} "
+                                 f"{exc.smtp_error.decode('utf-8', 'replace')} (126.com needs the client "
+                                 f"authorization code)", machine=True) from None
         except smtplib.SMTPResponseException as exc:
-            raise _reply_error(exc.smtp_code, exc.smtp_error) from None
+            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise TransientError(f"SMTP server {self.host}:{self.port} refused the session: {exc.smtp_code} {text}",
+                                 machine=True) from None
         except (OSError, smtplib.SMTPException) as exc:
-            raise TransientError(f"cannot reach SMTP server {self.host}:{self.port}: {exc}") from None
+            raise TransientError(f"cannot reach SMTP server {self.host}:{self.port}: {exc}", machine=True) from None
         self.sent_on_connection = 0
+        checkpoint("smtp_connected")
         return conn
 
-    def send(self, sender: str, recipients: list[str], raw: bytes) -> None:
+    def send(self, sender: str, recipients: list[str], raw: bytes, on_commit=None) -> None:
+        """Send one mail. ``on_commit`` is called once the whole message is on the wire and just
+        before the final dot (the point of no return): the outbox records 'unconfirmed' there."""
         if self.connection is None or self.sent_on_connection >= self.per_connection:
             self.close()
             self.connection = self._connect()
         try:
-            refused = self.connection.sendmail(sender, recipients, raw)
-        except smtplib.SMTPRecipientsRefused as exc:
+            refused = self._transaction(self.connection, sender, recipients, raw, on_commit)
+        except UncertainError:
             self.close()
-            code, message = next(iter(exc.recipients.values()))
-            raise _reply_error(code, message) from None
+            raise
         except smtplib.SMTPResponseException as exc:
             self.close()
             raise _reply_error(exc.smtp_code, exc.smtp_error) from None
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
-            raise TransientError(f"SMTP connection lost: {exc}") from None
+            raise TransientError(f"SMTP connection lost: {exc}", machine=True) from None
         self.sent_on_connection += 1
         if refused:  # some recipients accepted: the mail is out; note the others
             raise PermanentError(f"some recipients refused: {refused}")
+
+    @staticmethod
+    def _transaction(conn: smtplib.SMTP, sender: str, recipients: list[str], raw: bytes, on_commit) -> dict:
+        """``sendmail`` taken apart, so that the final dot is a step of its own."""
+        conn.ehlo_or_helo_if_needed()
+        options = []
+        if conn.does_esmtp:
+            if conn.has_extn("size"):
+                options.append(f"size={len(raw)}")
+            if conn.has_extn("8bitmime") and not raw.isascii():
+                options.append("BODY=8BITMIME")
+        code, reply = conn.mail(sender, options)
+        if code != 250:
+            raise smtplib.SMTPResponseException(code, reply)
+        refused = {}
+        for rcpt in recipients:
+            code, reply = conn.rcpt(rcpt)
+            if code not in (250, 251):
+                refused[rcpt] = (code, reply)
+        if len(refused) == len(recipients):
+            code, reply = next(iter(refused.values()))
+            raise smtplib.SMTPResponseException(code, reply)
+        checkpoint("smtp_rcpt_done")
+        conn.putcmd("data")
+        code, reply = conn.getreply()
+        if code != 354:
+            raise smtplib.SMTPResponseException(code, reply)
+        checkpoint("smtp_data_started")
+        body = smtplib._quote_periods(raw)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        half = len(body) // 2
+        conn.send(body[:half])
+        checkpoint("smtp_data_partial")
+        conn.send(body[half:])
+        checkpoint("smtp_data_sent")
+        if on_commit is not None:
+            on_commit()
+        checkpoint("smtp_unconfirmed_marked")  # the residual window: see outbox/queue.py
+        try:
+            conn.send(b".\r\n")
+            checkpoint("smtp_dot_sent")
+            code, reply = conn.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            raise UncertainError(f"no answer from the server after the message was sent: {exc}") from None
+        if code != 250:  # the server answered: it decided, and did not take the mail
+            raise smtplib.SMTPResponseException(code, reply)
+        return refused
 
     def close(self) -> None:
         if self.connection is not None:

@@ -30,6 +30,12 @@ class SandboxFailure:
     reason: str
 
 
+class SandboxUnavailable(Exception):
+    """The machine, not a file: no worker process can be started (fork fails, out of memory or
+    processes) or even a trivial call dies. The caller keeps its messages for a later cycle rather
+    than blaming each of them."""
+
+
 class Sandbox:
     def __init__(self, workers: int = 2, mem_limit_mb: int = 1536, timeout_s: float = 120):
         self.workers = workers
@@ -66,6 +72,9 @@ class Sandbox:
                     self._discard_pool()
                     pool = self._get_pool()
                     continue
+                except OSError as exc:  # fork/spawn failed: EAGAIN, ENOMEM, EMFILE
+                    self._discard_pool()
+                    raise SandboxUnavailable(f"cannot start parser processes: {type(exc).__name__}: {exc}") from None
                 running[fut] = (pending.pop(0), time.monotonic() + self.timeout_s)
             wait_for = max(0.0, min(d for _, d in running.values()) - time.monotonic())
             done, _ = cf.wait(running, timeout=wait_for, return_when=cf.FIRST_COMPLETED)
@@ -94,10 +103,30 @@ class Sandbox:
                 self._discard_pool()
         for i in collateral:
             results[i] = self._run_isolated(*calls[i])
+            if isinstance(results[i], SandboxFailure) and results[i].reason == LIMIT_REASON:
+                self._check_health()
         return results
 
+    def _check_health(self) -> None:
+        """A call died in a worker of its own: the file's fault, unless a trivial call dies too."""
+        try:
+            pool = self._new_pool(1)
+        except Exception as exc:
+            raise SandboxUnavailable(f"cannot start a parser process: {type(exc).__name__}: {exc}") from None
+        try:
+            ok = pool.submit(_probe).result(timeout=max(10.0, min(60.0, self.timeout_s)))
+        except Exception as exc:
+            raise SandboxUnavailable(f"parser processes die even on a trivial call: {type(exc).__name__}") from None
+        finally:
+            _kill_pool(pool)
+        if ok != "ok":
+            raise SandboxUnavailable("parser processes do not answer")
+
     def _run_isolated(self, fn: Callable, args: tuple) -> Any:
-        pool = self._new_pool(1)
+        try:
+            pool = self._new_pool(1)
+        except (OSError, RuntimeError) as exc:
+            raise SandboxUnavailable(f"cannot start a parser process: {type(exc).__name__}: {exc}") from None
         try:
             fut = pool.submit(_invoke, fn, args)
             try:
@@ -113,7 +142,10 @@ class Sandbox:
 
     def _get_pool(self) -> cf.ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = self._new_pool(self.workers)
+            try:
+                self._pool = self._new_pool(self.workers)
+            except (OSError, RuntimeError) as exc:
+                raise SandboxUnavailable(f"cannot start parser processes: {type(exc).__name__}: {exc}") from None
         return self._pool
 
     def _discard_pool(self) -> None:
@@ -125,7 +157,7 @@ class Sandbox:
         method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
         return cf.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context(method),
-            initializer=_init_worker, initargs=(self.mem_limit_mb,),
+            initializer=_init_worker, initargs=(self.mem_limit_mb, os.getpid()),
             max_tasks_per_child=_MAX_TASKS_PER_CHILD)
 
 
@@ -149,7 +181,39 @@ def _kill_pool(pool: cf.ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _init_worker(mem_limit_mb: int) -> None:
+def _probe() -> str:
+    return "ok"
+
+
+def _die_with(pid: int) -> None:
+    """End this worker when the pipeline process ``pid`` ends (even by SIGKILL), so that a crashed
+    pipeline leaves no parser processes behind. The worker's parent is the fork server, which
+    itself only exits once every worker has, so the watch is on the pipeline itself."""
+    import threading
+
+    def watch() -> None:
+        try:
+            import select
+
+            fd = os.pidfd_open(pid)  # Linux 5.3+: readable when the process ends
+            select.select([fd], [], [])
+        except (AttributeError, OSError):
+            while True:
+                time.sleep(2)
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                except OSError:
+                    pass
+        os._exit(1)
+
+    threading.Thread(target=watch, name="watch-pipeline", daemon=True).start()
+
+
+def _init_worker(mem_limit_mb: int, pipeline_pid: int | None = None) -> None:
+    if pipeline_pid and os.name == "posix":
+        _die_with(pipeline_pid)
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # each BLAS thread reserves address space
     os.environ["RUST_BACKTRACE"] = "0"  # a calamine panic is reported as a reason, not a 50-line trace
     if sys.platform.startswith("linux"):

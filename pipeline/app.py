@@ -9,19 +9,21 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from pathlib import Path
 
+from faults import checkpoint
 from outbox.queue import FlushReport, flush
 from outbox.smtp import FolderTransport, SmtpTransport
-from parsers.sandbox import Sandbox, SandboxFailure
+from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 
 from .archive import Archive
 from .campaign import current_list_keys, message_statuses
 from .config import Config
 from .ingest import Context, Reader, decide, unreadable_result
-from .mailbox import Fetched, header_date, message_key, open_source
+from .mailbox import Fetched, MailSourceError, header_date, message_key, open_source
 from .records import Arrival, MessageResult
 from .registry import Registry, load_registry
 from .replies import build_ack
@@ -40,6 +42,7 @@ class CycleReport:
     parked: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     flush: FlushReport | None = None
+    sandbox_error: str | None = None  # the parsers could not run at all (machine fault)
 
     def line(self) -> str:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"
@@ -97,15 +100,20 @@ class Pipeline:
 
     def fetch(self, report: CycleReport) -> None:
         with open_source(self.config.mailbox) as source:
+            checkpoint("fetch_connected")
             known = self.store.known_uids(source.name, source.uidvalidity)
             for batch in source.fetch_new(known, known_key=self.store.known_keys):
                 if isinstance(batch, tuple):  # a message already in the ledger under another UIDVALIDITY
                     uid, key = batch
                     self.store.record_arrivals([Arrival(source.name, source.uidvalidity, uid, key, "", key, None)])
                     continue
+                checkpoint("fetch_batch_received")
                 arrivals = self._archive_batch(source, batch)
+                checkpoint("record_before")
                 report.fetched += len(arrivals)
                 report.new += self.store.record_arrivals(arrivals)
+                checkpoint("record_after")
+            checkpoint("fetch_done")
         log.info("fetch from %s: %d fetched, %d new", source.name, report.fetched, report.new)
 
     # -- process -----------------------------------------------------------------------------
@@ -128,11 +136,15 @@ class Pipeline:
             raw = self.archive.get(row["sha256"]) if row and self.archive.has(row["sha256"]) else None
             result = unreadable_result(key, reason, raw, when, self.config.campaign.tz)
         self.store.record_failure(key, reason, park, result)
+        checkpoint("failure_recorded")
         report.failed += 1
         report.parked += int(park)
         log.error("message %s failed (attempt %d%s): %s", key, attempts, ", parked" if park else "", reason)
 
     def process_pending(self, report: CycleReport, *, progress: bool = False, ack_suffix: str | None = None) -> None:
+        interrupted = self.store.charge_interrupted()
+        if interrupted:
+            log.warning("message %s was being processed when the worker last died; counted as a crash", interrupted)
         rows = self.store.pending()
         if not rows:
             return
@@ -146,6 +158,7 @@ class Pipeline:
             work = []
             for row in chunk:
                 attempts = self.store.claim(row["key"])
+                checkpoint("claim_after")
                 if attempts > self.config.extraction.max_attempts:
                     self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
                     continue
@@ -153,19 +166,33 @@ class Pipeline:
                     work.append((row, attempts, self.archive.get(row["sha256"])))
                 except OSError as exc:
                     self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
-            contents = reader.read_many([raw for _, _, raw in work])
+            checkpoint("parse_before")
+            try:
+                contents = reader.read_many([raw for _, _, raw in work])
+            except SandboxUnavailable as exc:
+                # the machine's fault, not the messages': give their attempts back and stop this cycle
+                self.store.unclaim([row["key"] for row, _, _ in work])
+                report.sandbox_error = str(exc)
+                log.error("parsers cannot run (%s): %d message(s) stay pending, untouched; next cycle retries",
+                          exc, len(self.store.pending()))
+                break
+            checkpoint("parse_after")
             for (row, attempts, _), content in zip(work, contents):
                 if isinstance(content, SandboxFailure):
                     self._fail(row["key"], attempts, content.reason, row["arrival_at"], report)
                     continue
                 try:
+                    self.store.mark_in_process(row["key"])  # a death from here to the commit is charged to it
                     result = decide(content, ctx, _parse_time(row["arrival_at"]))
+                    checkpoint("decide_after")
                     outgoing = None
                     if result.kind == "submission":
                         dedupe = f"ack:{row['key']}" + (f":{ack_suffix}" if ack_suffix else "")
                         outgoing = build_ack(row["key"], result, self.config, self.registry,
                                              self._reported_after(result), dedupe)
+                    checkpoint("render_after")
                     self.store.commit_message(row["key"], result, outgoing)
+                    checkpoint("commit_after")
                 except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
                     log.exception("message %s: unexpected error", row["key"])
                     self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
@@ -176,9 +203,11 @@ class Pipeline:
                 bar.update(len(chunk))
         if bar:
             bar.close()
+        checkpoint("process_done")
 
     def _remembered(self) -> dict[str, str]:
-        return {}
+        """Sender addresses an admin attributed to a unit (``review assign``)."""
+        return self.store.remembered_senders()
 
     # -- send --------------------------------------------------------------------------------
 
@@ -195,21 +224,35 @@ class Pipeline:
     def flush_outbox(self) -> FlushReport:
         smtp = self.config.smtp
         unlimited = 10**9  # a folder has no sending limits
-        return flush(self.store, self.transport(), sender=self.config.sender_address,
-                     max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
-                     max_per_day=smtp.max_per_day if smtp.host else unlimited,
-                     max_attempts=smtp.max_attempts)
+        with _exclusive(self.config.data_dir / "outbox.lock") as mine:
+            if not mine:  # another process (a `poll` beside `serve`) is sending: never both at once
+                log.info("outbox: another process is flushing it; leaving it to that one")
+                return FlushReport()
+            return flush(self.store, self.transport(), sender=self.config.sender_address,
+                         max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
+                         max_per_day=smtp.max_per_day if smtp.host else unlimited,
+                         max_attempts=smtp.max_attempts,
+                         max_per_recipient=getattr(smtp, "max_per_recipient_per_day", 10))
 
     # -- commands ----------------------------------------------------------------------------
 
     def poll(self) -> CycleReport:
         report = CycleReport()
-        self.fetch(report)
+        mailbox_error = None
+        try:
+            self.fetch(report)
+        except MailSourceError as exc:  # mail already fetched is still read, and the outbox still flushed
+            mailbox_error = exc
+            log.error("fetch failed, carrying on with what is already fetched: %s", exc)
         self.process_pending(report)
         report.flush = self.flush_outbox()
         self.store.set_state("last_poll", datetime.now(timezone.utc).isoformat())
-        self.store.set_state("last_poll_report", report.line())
+        self.store.set_state("last_poll_report", report.line() + (f"; mailbox error: {mailbox_error}"
+                                                                  if mailbox_error else ""))
         log.info("poll: %s", report.line())
+        checkpoint("poll_done")
+        if mailbox_error is not None:
+            raise mailbox_error
         return report
 
     def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
@@ -234,6 +277,28 @@ class Pipeline:
         report.flush = self.flush_outbox()
         log.info("reingest %s..%s: %s", since, until, report.line())
         return report
+
+
+@contextmanager
+def _exclusive(path: Path):
+    """A non-blocking exclusive lock on ``path``: yields whether we hold it."""
+    handle = open(path, "a+")
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        yield True
+    finally:
+        handle.close()
 
 
 def _parse_time(value) -> datetime | None:

@@ -11,6 +11,8 @@ import os
 import tempfile
 from pathlib import Path
 
+from faults import checkpoint
+
 
 def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
@@ -30,6 +32,19 @@ class Archive:
     def __init__(self, root: Path):
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._sweep_temporary()
+
+    def _sweep_temporary(self, older_than_s: float = 3600) -> None:
+        """Remove temp files a crash left behind (their message is fetched again: it was never recorded)."""
+        import time
+
+        cutoff = time.time() - older_than_s
+        for tmp in self.root.glob("*/.tmp-*.eml"):
+            try:
+                if tmp.stat().st_mtime < cutoff:
+                    tmp.unlink()
+            except OSError:
+                pass
 
     def path_for(self, digest: str) -> Path:
         return self.root / digest[:2] / f"{digest}.eml"
@@ -46,12 +61,16 @@ class Archive:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(raw)
                 handle.flush()
+                checkpoint("archive_tmp_written")
                 os.fsync(handle.fileno())
+            checkpoint("archive_fsynced")
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        checkpoint("archive_renamed")
         _fsync_dir(target.parent)
+        checkpoint("archive_dir_synced")
         return digest
 
     def get(self, digest: str) -> bytes:

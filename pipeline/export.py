@@ -80,7 +80,8 @@ def _flat(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, list):  # files of a message
-        return "；".join(f"{f['name']}（{f['status']}{'：' + f['error'] if f.get('error') else ''}）" for f in value)
+        return neutralise("；".join(f"{f['name']}（{f['status']}{'：' + f['error'] if f.get('error') else ''}）"
+                                   for f in value))
     return neutralise(value)
 
 

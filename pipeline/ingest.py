@@ -27,6 +27,7 @@ from .identify import NameIndex, identify
 from .records import FileRecord, MessageResult
 from .registry import Registry
 from .store import Store
+from .trust import trust_notes
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +128,8 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     notes = [n for f in content.files for n in f.notes][:20]
     if ident.note:
         notes.append(ident.note)
+    trust_notes_, trust_fixes = trust_notes(env, ctx.registry.get(ident.unit_id), ident.how, ctx.office_addresses)
+    notes += trust_notes_
 
     reason = "已读取活动明细"
     outcome = "accepted"
@@ -156,6 +159,7 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
             reason = "附件中未找到活动明细表"
             fixes.append(NO_TABLE_FIX)
     fixes += _activity_fixes(activities)
+    fixes += trust_fixes
     return MessageResult(outcome=outcome, reason=reason, kind="submission", unit_id=ident.unit_id,
                          candidates=ident.candidates, files=files, activities=activities,
                          narrative=narrative, carries_list=bool(activities), carries_narrative=carries_narrative,

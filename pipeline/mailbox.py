@@ -8,16 +8,23 @@ from __future__ import annotations
 import logging
 import re
 import ssl
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Iterator
 
+from faults import checkpoint
+
 from .archive import sha256_hex
 from .config import MailboxConfig
 
 log = logging.getLogger(__name__)
+
+RECONNECT_DELAYS = (1.0, 4.0, 15.0)  # seconds between connection attempts within one cycle
+MAX_RECONNECTS = 5  # connections lost mid-cycle before the cycle gives up (the next one starts afresh)
+_TEMPORARY = re.compile(r"UNAVAILABLE|temporar|try again|too many connections", re.I)
 
 CLIENT_ID = {"name": "summary-mailbox", "version": "1.0", "vendor": "tangshan-kepu"}
 _MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*((?:.*)(?:\r?\n[ \t]+.*)*)")
@@ -119,6 +126,7 @@ class ImapSource:
         self.name = f"imap://{config.username}@{config.host}:{config.port}/{config.folder}"
         self.client = None
         self.uidvalidity = 0
+        self.reconnects = 0
 
     def _ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.config.cafile) if self.config.cafile else None)
@@ -128,10 +136,16 @@ class ImapSource:
         return context
 
     def __enter__(self) -> "ImapSource":
+        self.client, info = self._connect_with_retries()
+        self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        return self
+
+    def _connect_once(self):
         from imapclient import IMAPClient
         from imapclient.exceptions import IMAPClientError, LoginError
 
         cfg = self.config
+        client = None
         try:
             client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl
                                 else None, timeout=cfg.timeout_seconds)
@@ -146,13 +160,62 @@ class ImapSource:
                 client.id_(CLIENT_ID)
             info = client.select_folder(cfg.folder, readonly=True)
         except LoginError as exc:
-            raise MailSourceError(f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username} refused: "
-                                  f"{_text(exc)} (126.com needs the client authorization code, not the password)") from None
+            _drop(client)
+            text = _text(exc)
+            error = MailSourceError(f"IMAP login to {cfg.host}:{cfg.port} as {cfg.username} refused: "
+                                    f"{text} (126.com needs the client authorization code, not the password)")
+            # [UNAVAILABLE] = the server's auth service is down for a moment (RFC 5530): worth another try
+            error.temporary = bool(_TEMPORARY.search(text))
+            raise error from None
         except (IMAPClientError, OSError) as exc:
-            raise MailSourceError(f"IMAP {cfg.host}:{cfg.port} folder {cfg.folder}: {_text(exc)}") from None
-        self.client = client
-        self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
-        return self
+            _drop(client)
+            error = MailSourceError(f"IMAP {cfg.host}:{cfg.port} folder {cfg.folder}: {_text(exc) or type(exc).__name__}")
+            error.temporary = True
+            raise error from None
+        return client, info
+
+    def _connect_with_retries(self):
+        """Connect, log in, select; a temporary failure (refused, reset, timeout, [UNAVAILABLE]) is
+        retried after RECONNECT_DELAYS; a refused password is not (it will not get better by itself)."""
+        for attempt, delay in enumerate((*RECONNECT_DELAYS, None), start=1):
+            try:
+                return self._connect_once()
+            except MailSourceError as exc:
+                if not getattr(exc, "temporary", False) or delay is None:
+                    raise
+                log.warning("IMAP: %s; retry %d/%d in %.0f s", exc, attempt, len(RECONNECT_DELAYS), delay)
+                time.sleep(delay)
+        raise AssertionError("unreachable")
+
+    def _reconnect(self, why: Exception, doing: str) -> None:
+        """The connection broke while ``doing``: connect again, and insist on the same UIDVALIDITY
+        (otherwise the UIDs in hand mean other messages: stop; the next cycle resynchronises)."""
+        self.reconnects += 1
+        if self.reconnects > MAX_RECONNECTS:
+            raise MailSourceError(f"IMAP connection lost {self.reconnects} times in this cycle while {doing}: "
+                                  f"{_text(why) or type(why).__name__}; giving up until the next cycle") from None
+        log.warning("IMAP connection lost while %s (%s); reconnecting (%d/%d)", doing,
+                    _text(why) or type(why).__name__, self.reconnects, MAX_RECONNECTS)
+        _drop(self.client)
+        self.client = None
+        self.client, info = self._connect_with_retries()
+        uidvalidity = int(info.get(b"UIDVALIDITY", 0))
+        if uidvalidity != self.uidvalidity:
+            raise MailSourceError(f"IMAP folder {self.config.folder} changed UIDVALIDITY during the cycle "
+                                  f"({self.uidvalidity} -> {uidvalidity}); the next cycle resynchronises")
+        log.info("IMAP: reconnected to %s:%s, UIDVALIDITY unchanged", self.config.host, self.config.port)
+
+    def _call(self, doing: str, op):
+        """Run ``op(client)``; on a dropped connection reconnect and run it again."""
+        from imapclient.exceptions import IMAPClientError
+
+        while True:
+            try:
+                return op(self.client)
+            except (IMAPClientError, OSError) as exc:
+                if isinstance(exc, MailSourceError):
+                    raise
+                self._reconnect(exc, doing)
 
     def __exit__(self, *exc) -> None:
         if self.client is not None:
@@ -166,7 +229,8 @@ class ImapSource:
         step = self.config.fetch_batch
         for start in range(0, len(uids), step):
             chunk = uids[start:start + step]
-            response = self.client.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"])
+            response = self._call(f"fetching UIDs {chunk[0]}..{chunk[-1]}",
+                                  lambda c: c.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"]))
             batch = []
             for uid in chunk:  # unsolicited FETCH responses of other UIDs are ignored
                 data = response.get(uid)
@@ -183,7 +247,8 @@ class ImapSource:
         out: dict[int, str | None] = {}
         for start in range(0, len(uids), 500):
             chunk = uids[start:start + 500]
-            response = self.client.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+            response = self._call("reading Message-IDs",
+                                  lambda c: c.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]))
             for uid in chunk:
                 data = response.get(uid) or {}
                 header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""
@@ -193,7 +258,9 @@ class ImapSource:
     def fetch_new(self, known_uids: set[str], known_key=None) -> Iterator[list[Fetched] | tuple[str, str]]:
         """Yield batches of new messages; for a UID whose Message-ID is already in the ledger (a
         recreated mailbox), yield (uid, key) instead so that only the source is recorded."""
-        uids = sorted(int(u) for u in self.client.search(["ALL"]) if str(u) not in known_uids)
+        uids = sorted(int(u) for u in self._call("searching", lambda c: c.search(["ALL"]))
+                      if str(u) not in known_uids)
+        checkpoint("fetch_search_done")
         if not uids:
             return
         to_fetch = uids
@@ -211,8 +278,18 @@ class ImapSource:
     def fetch_between(self, since: date, until: date) -> Iterator[list[Fetched]]:
         # SEARCH works on the server's dates (whole days): widen by a day each side, the caller filters
         criteria = ["SINCE", since - timedelta(days=1), "BEFORE", until + timedelta(days=2)]
-        uids = sorted(int(u) for u in self.client.search(criteria))
+        uids = sorted(int(u) for u in self._call("searching", lambda c: c.search(criteria)))
         yield from self._fetch(uids)
+
+
+def _drop(client) -> None:
+    """Close a broken connection without waiting for a polite goodbye."""
+    if client is None:
+        return
+    try:
+        client.shutdown()
+    except Exception:
+        pass
 
 
 def _text(exc: Exception) -> str:

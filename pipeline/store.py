@@ -13,6 +13,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
+from faults import checkpoint
+
 from .records import Arrival, MessageResult, Outgoing
 
 SCHEMA = """
@@ -64,6 +66,12 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_state ON outbox(state, next_try);
 CREATE TABLE IF NOT EXISTS state (name TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS sender_units (      -- admin decisions: this address writes for that unit
+    address TEXT PRIMARY KEY, unit_id TEXT NOT NULL, message_key TEXT, decided_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one message (dismiss)
+    key TEXT PRIMARY KEY, action TEXT NOT NULL, reason TEXT, decided_at TEXT NOT NULL
+);
 """
 
 
@@ -139,6 +147,43 @@ class Store:
             db.execute("UPDATE messages SET attempts = attempts + 1 WHERE key=?", (key,))
             return db.execute("SELECT attempts FROM messages WHERE key=?", (key,)).fetchone()[0]
 
+    # -- crash accounting: the message this process was deciding when it died ------------------
+
+    def mark_in_process(self, key: str) -> None:
+        self.set_state("in_process", key)
+
+    def charge_interrupted(self) -> str | None:
+        """At the start of processing. A claim counts an attempt before trying, so a message that kills
+        the process cannot loop forever; but a process killed from outside (power, OOM killer, an
+        operator) must not charge every message it had claimed. So: if the last process died while
+        deciding a message in-process (``mark_in_process``), that message alone gets a crash; then the
+        attempts of all pending messages are reset to what they really cost: recorded failures +
+        crashes. Returns the key charged, if any."""
+        key = self.get_state("in_process")
+        charged = None
+        with self.transaction() as db:
+            if key:
+                db.execute("UPDATE state SET value='' WHERE name='in_process'")
+                row = db.execute("SELECT state FROM messages WHERE key=?", (key,)).fetchone()
+                if row is not None and row[0] == "pending":
+                    db.execute("INSERT INTO state(name, value) VALUES (?, '1') ON CONFLICT(name) DO UPDATE SET"
+                               " value = CAST(value AS INTEGER) + 1", (f"crashes:{key}",))
+                    charged = key
+            db.execute(
+                "UPDATE messages SET attempts ="
+                " COALESCE((SELECT CAST(value AS INTEGER) FROM state WHERE name = 'failures:' || messages.key), 0)"
+                " + COALESCE((SELECT CAST(value AS INTEGER) FROM state WHERE name = 'crashes:' || messages.key), 0)"
+                " WHERE state = 'pending' AND attempts > 0")
+        return charged
+
+    def crashes(self, key: str) -> int:
+        return int(self.get_state(f"crashes:{key}") or 0)
+
+    def unclaim(self, keys: list[str]) -> None:
+        """Give back attempts counted for messages that were never tried (the parsers could not start)."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET attempts = MAX(0, attempts - 1) WHERE key=?", [(k,) for k in keys])
+
     def commit_message(self, key: str, result: MessageResult, outgoing: Outgoing | None) -> None:
         """Replace the message's results, mark it done and queue its reply, all at once."""
         with self.transaction() as db:
@@ -169,12 +214,15 @@ class Store:
                  key))
             if outgoing is not None:
                 self._enqueue(db, outgoing)
+            checkpoint("commit_before")
 
     def record_failure(self, key: str, error: str, park: bool, result: MessageResult | None = None) -> None:
         """Keep a failed message with its error; parked ones show in the dataset as needing review."""
         with self.transaction() as db:
             db.execute("UPDATE messages SET last_error=?, state=? WHERE key=?",
                        (error[:2000], "parked" if park else "pending", key))
+            db.execute("INSERT INTO state(name, value) VALUES (?, '1') ON CONFLICT(name) DO UPDATE SET"
+                       " value = CAST(value AS INTEGER) + 1", (f"failures:{key}",))
             if park and result is not None:
                 db.execute(
                     "UPDATE messages SET outcome=?, kind=?, reason=?, sender=?, subject=?, received_at=?, late=?,"
@@ -185,6 +233,8 @@ class Store:
     def requeue(self, keys: list[str]) -> int:
         """Mark messages for another pass (reingest). Their acknowledgments stay deduplicated by the outbox."""
         with self.transaction() as db:
+            db.executemany("DELETE FROM state WHERE name IN (?, ?)",
+                           [(f"failures:{key}", f"crashes:{key}") for key in keys])
             return sum(db.execute("UPDATE messages SET state='pending', attempts=0 WHERE key=?", (key,)).rowcount
                        for key in keys)
 
@@ -206,7 +256,10 @@ class Store:
     # -- reading the dataset --------------------------------------------------------------------
 
     def messages(self) -> list[sqlite3.Row]:
-        return self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall()
+        rows = self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall()
+        dismissed = self.dismissals()
+        return [_dismissed(r, dismissed[r["key"]]) if r["key"] in dismissed else r for r in rows] \
+            if dismissed else rows
 
     def message(self, key: str) -> sqlite3.Row | None:
         return self.db.execute("SELECT * FROM messages WHERE key=?", (key,)).fetchone()
@@ -251,8 +304,13 @@ class Store:
         return cur.rowcount == 1
 
     def enqueue(self, mail: Outgoing) -> bool:
+        if mail.kind == "digest":
+            checkpoint("digest_built")
         with self.transaction() as db:
-            return self._enqueue(db, mail)
+            queued = self._enqueue(db, mail)
+        if mail.kind == "digest":
+            checkpoint("digest_queued")
+        return queued
 
     def outbox_due(self, now: datetime, limit: int = 100) -> list[sqlite3.Row]:
         return self.db.execute(
@@ -264,16 +322,58 @@ class Store:
         with self.transaction() as db:
             db.execute(
                 "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
-                " attempts = attempts + ?, sent_at = CASE WHEN ?='sent' THEN ? ELSE sent_at END WHERE id=?",
+                " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
+                " WHERE id=?",
                 (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
 
     def sent_since(self, moment: datetime) -> int:
-        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state='sent' AND sent_at >= ?",
+        return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('sent', 'unconfirmed') AND sent_at >= ?",
                                (_iso(moment),)).fetchone()[0]
+
+    def outbox_sent_since(self, moment: datetime, kinds: tuple[str, ...]) -> list[sqlite3.Row]:
+        """Recipients of mail of these kinds sent (or possibly sent) since ``moment``: the per-recipient cap."""
+        marks = ",".join("?" * len(kinds))
+        return self.db.execute(
+            f"SELECT recipients FROM outbox WHERE state IN ('sent', 'unconfirmed') AND sent_at >= ? AND kind IN ({marks})",
+            (_iso(moment), *kinds)).fetchall()
+
+    def outbox_problems(self) -> list[sqlite3.Row]:
+        """Mail that did not (or may not) reach its recipient, for `status` and the digest:
+        ``failed`` (5xx, too many tries, too old), ``unconfirmed`` (the connection or the process died
+        between our final dot and the server's answer: maybe delivered, never resent automatically),
+        ``suppressed`` (over the per-recipient daily cap of automatic replies)."""
+        return self.db.execute(
+            "SELECT id, dedupe, kind, message_key, recipients, subject, state, attempts, last_error, created_at,"
+            " sent_at FROM outbox WHERE state IN ('failed', 'unconfirmed', 'suppressed') ORDER BY id").fetchall()
 
     def outbox(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT id, dedupe, kind, message_key, recipients, subject, state, attempts,"
                                " next_try, last_error, created_at, sent_at FROM outbox ORDER BY id").fetchall()
+
+    # -- admin decisions (the review loop) ------------------------------------------------------
+
+    def remember_sender(self, address: str, unit_id: str, key: str | None) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO sender_units(address, unit_id, message_key, decided_at) VALUES (?,?,?,?)"
+                       " ON CONFLICT(address) DO UPDATE SET unit_id=excluded.unit_id,"
+                       " message_key=excluded.message_key, decided_at=excluded.decided_at",
+                       (address.strip().lower(), unit_id, key, _iso(utcnow())))
+
+    def remembered_senders(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT address, unit_id FROM sender_units").fetchall())
+
+    def dismiss(self, key: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO review_decisions(key, action, reason, decided_at) VALUES (?, 'dismiss', ?, ?)"
+                       " ON CONFLICT(key) DO UPDATE SET action='dismiss', reason=excluded.reason,"
+                       " decided_at=excluded.decided_at", (key, reason, _iso(utcnow())))
+
+    def undismiss(self, key: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM review_decisions WHERE key=? AND action='dismiss'", (key,)).rowcount == 1
+
+    def dismissals(self) -> dict[str, str]:
+        return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
 
     # -- small named values ---------------------------------------------------------------------
 
@@ -285,3 +385,11 @@ class Store:
         with self.transaction() as db:
             db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                        (name, value))
+
+
+def _dismissed(row: sqlite3.Row, reason: str) -> dict:
+    """A message an admin dismissed reads as ``ignored`` with the admin's reason (the ledger row itself
+    keeps what ingestion concluded, so a reingest cannot undo the decision and it can be revoked)."""
+    out = {k: row[k] for k in row.keys()}
+    out.update(state="done", outcome="ignored", kind="dismissed", reason=f"管理员已排除：{reason}")
+    return out
