@@ -52,10 +52,10 @@ def cmd_status(pipeline: Pipeline, args) -> int:
           f"{sum(u['met'] for u in units)} met quota, {sum(u['late'] for u in units)} late")
     print(f"activities (current): {len(data['activities'])}")
     print(f"outbox: pending {counts.get('outbox_pending', 0) + counts.get('outbox_sending', 0)}, "
-          f"sent {counts.get('outbox_sent', 0)}, failed {counts.get('outbox_failed', 0)}")
-    for row in store.outbox():
-        if row["state"] == "failed":
-            print(f"  failed mail {row['id']} to {row['recipients']}: {row['last_error']}")
+          f"sent {counts.get('outbox_sent', 0)}, failed {counts.get('outbox_failed', 0)}, "
+          f"unconfirmed {counts.get('outbox_unconfirmed', 0)}, suppressed {counts.get('outbox_suppressed', 0)}")
+    for row in store.outbox_problems():
+        print(f"  {row['state']} {row['kind']} {row['id']} to {row['recipients']}: {row['last_error']}")
     return 0
 
 
@@ -72,8 +72,46 @@ def cmd_serve(pipeline: Pipeline, args) -> int:
     return serve(pipeline)
 
 
+def cmd_review(pipeline: Pipeline, args) -> int:
+    from . import review
+
+    try:
+        if args.action == "list":
+            print(review.format_list(review.review_items(pipeline), review.questions(pipeline)))
+        elif args.action == "assign":
+            print(review.assign(pipeline, args.message_id, args.unit_id))
+        elif args.action == "reprocess":
+            print(review.reprocess(pipeline, args.message_id))
+        elif args.action == "dismiss":
+            print(review.dismiss(pipeline, args.message_id, args.reason))
+        elif args.action == "restore":
+            print(review.restore(pipeline, args.message_id))
+    except review.ReviewError as exc:
+        print(f"review: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_remind(pipeline: Pipeline, args) -> int:
+    from datetime import datetime
+
+    from .reminders import due_day, send_reminders
+
+    config = pipeline.config
+    day = args.date or datetime.now(config.campaign.tz).date()
+    if not config.reminders.days_before:
+        print("reminders are off: set reminders.days_before (e.g. [3, 1]) in the configuration")
+        return 0
+    if not due_day(config, day):
+        print(f"{day} is not a reminder day (reminders.days_before {config.reminders.days_before} "
+              f"before {config.campaign.deadline})")
+        return 0
+    print(send_reminders(pipeline, day).line())
+    return 0
+
+
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
-            "digest": cmd_digest, "serve": cmd_serve}
+            "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind}
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -77,6 +77,7 @@ class SmtpConfig(_ServerConfig):
     max_per_minute: int = Field(default=20, ge=1)
     max_per_day: int = Field(default=500, ge=1)
     max_attempts: int = Field(default=8, ge=1)
+    max_per_recipient_per_day: int = Field(default=10, ge=1)  # automatic replies to one address (mail loops)
 
     @model_validator(mode="after")
     def _one_sink(self) -> "SmtpConfig":
@@ -128,6 +129,19 @@ class ScheduleConfig(_Strict):
     digest_at: time = time(8, 0)
 
 
+class RemindersConfig(_Strict):
+    """Opt-in reminders to units, sent by `serve` at ``schedule.digest_at`` on the listed days."""
+
+    days_before: list[int] = Field(default_factory=list)  # e.g. [3, 1]: three days and one day before the deadline
+
+    @field_validator("days_before")
+    @classmethod
+    def _non_negative(cls, value: list[int]) -> list[int]:
+        if any(d < 0 for d in value):
+            raise ValueError("days before the deadline must be 0 or more")
+        return sorted(set(value), reverse=True)
+
+
 class ExtractionConfig(_Strict):
     workers: int = Field(default=2, ge=0)  # 0 = parse in-process (debugging)
     mem_limit_mb: int = Field(default=1536, ge=128)
@@ -143,6 +157,7 @@ class Config(_Strict):
     campaign: CampaignConfig = Field(default_factory=CampaignConfig)
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
+    reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     path: Path | None = Field(default=None, exclude=True)  # the file this came from
 
     @field_validator("admins")

@@ -1,83 +1,213 @@
 """The admins' daily digest: where the campaign stands and what needs a person.
 
 Built from the same dataset as the export, so its counts always match the attached workbook.
+Sections: totals and days left; progress by category (units submitted / expected, activities
+reported / required) with a chart inline by Content-ID; new since the last digest; units not yet
+submitted (with their addresses); units below quota; late submissions; what needs review, each
+with its reason and the command that settles it; mail a person wrote that is not a submission;
+reminders sent; outgoing mail that failed. ``as_of`` gives the state at the end of that day.
 """
 from __future__ import annotations
 
+import logging
 import tempfile
-from datetime import date, datetime, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from outbox.compose import compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
 
+from .chart import SHORT_LABELS
 from .config import CATEGORIES
 from .export import dataset
 from .records import Outgoing
+from .reminders import reminders_between
+from .review import questions, review_items
 from .workbook import write_workbook
 
+log = logging.getLogger(__name__)
+
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CHART_CID = "progress-chart@summary-mailbox"
+STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
 
 
-def digest_context(data: dict, registry, today: date, deadline: date, store_rows) -> dict:
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def _short_time(value: str | None) -> str:
+    """'2025-09-20T10:11:00+08:00' -> '9月20日 10:11'."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return value[:16]
+    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+
+
+def _parse(value: str | None) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if moment is not None and moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment
+
+
+def submissions_per_day(data: dict, first: date, last: date) -> list[tuple[date, int]]:
+    counts: dict[date, int] = {}
+    for m in data["messages"]:
+        if m["status"] == "ignored" or not m["received_at"]:
+            continue
+        day = date.fromisoformat(m["received_at"][:10])
+        counts[day] = counts.get(day, 0) + 1
+    if counts:
+        first = min(first, min(counts))
+        last = max(last, max(counts))
+    if first > last:
+        return []
+    return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
+            for i in range((last - first).days + 1)]
+
+
+def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
+                   by_arrival: bool) -> dict:
+    """Everything the templates show. ``since``/``cutoff`` bound "new since the last digest": by the
+    time the pipeline first saw a message (``by_arrival``, the scheduled digest) or by its date."""
+    config, registry, store = pipeline.config, pipeline.registry, pipeline.store
+    deadline = config.campaign.deadline
     units = data["units"]
+    names = {u["unit_id"]: u["name"] for u in units}
     categories = []
     for code, label in CATEGORIES.items():
         mine = [u for u in units if u["category"] == code]
         if mine:
-            categories.append(dict(label=label, expected=len(mine), submitted=sum(u["submitted"] for u in mine),
+            expected = len(mine)
+            submitted = sum(u["submitted"] for u in mine)
+            categories.append(dict(code=code, label=label, short=SHORT_LABELS.get(code, label),
+                                   expected=expected, submitted=submitted,
                                    met=sum(u["met"] for u in mine), reported=sum(u["reported"] for u in mine),
-                                   required=sum(u["required"] for u in mine)))
+                                   required=sum(u["required"] for u in mine),
+                                   pct=round(100 * submitted / expected) if expected else 0))
     emails = {u.unit_id: "、".join(u.emails) for u in registry.units}
-    messages = data["messages"]
-    questions = [r for r in store_rows if r["kind"] == "question"]
+    rows = {(r["message_id"] or r["key"]): r for r in store.messages()}
+    new = []
+    for m in data["messages"]:
+        row = rows.get(m["message_id"])
+        if row is None or (m["status"] == "ignored" and row["kind"] != "question"):
+            continue
+        moment = _parse(row["first_seen_at"]) if by_arrival else _parse(m["received_at"])
+        if moment is None or not (since < moment <= cutoff):
+            continue
+        count = sum(1 for a in data["activities"] if a["message_id"] == m["message_id"])
+        new.append(dict(when=_short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
+                        subject=m["subject"], status=STATUS_CN.get(m["status"], m["status"]) if
+                        row["kind"] != "question" else "来信咨询", activities=count, late=m["late"]))
+    review = review_items(pipeline, data)
+    asked = questions(pipeline, today)
     activities = data["activities"]
+    failed = [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"], error=r["last_error"])
+              for r in store.outbox() if r["state"] == "failed"]
+    late_units = [dict(name=u["name"], when=_short_time(u["last_received_at"])) for u in units if u["late"]]
+    for item in late_units:  # the first submission is what made the unit late
+        unit_id = next(u["unit_id"] for u in units if u["name"] == item["name"])
+        first = min((m["received_at"] for m in data["messages"] if m["unit_id"] == unit_id
+                     and m["status"] != "ignored" and m["received_at"]), default=None)
+        item["when"] = _short_time(first)
     return dict(
-        today=f"{today.year}年{today.month}月{today.day}日", days_left=(deadline - today).days,
-        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日",
+        campaign=config.campaign.name, today=_cn_date(today), deadline=_cn_date(deadline),
+        days_left=(deadline - today).days,
         total_units=len(units), submitted=sum(u["submitted"] for u in units), met=sum(u["met"] for u in units),
+        late_count=sum(u["late"] for u in units),
+        messages=len(data["messages"]),
         categories=categories,
-        missing=[dict(name=u["name"], emails=emails.get(u["unit_id"], "")) for u in units if not u["submitted"]],
-        short=[u for u in units if u["submitted"] and not u["met"]],
-        late=[u for u in units if u["late"]],
-        review=[m for m in messages if m["status"] == "needs_review"],
-        questions=[dict(sender=q["sender"], subject=q["subject"], excerpt=(q["excerpt"] or "")[:150]) for q in questions],
+        new=new,
+        missing=[dict(name=u["name"], category=CATEGORIES.get(u["category"], u["category"]),
+                      emails=emails.get(u["unit_id"], "")) for u in units if not u["submitted"]],
+        short=[dict(name=u["name"], reported=u["reported"], required=u["required"],
+                    missing=u["required"] - u["reported"]) for u in units if u["submitted"] and not u["met"]],
+        late=late_units,
+        review=[dict(when=_short_time(i.received_at), sender=i.sender, subject=i.subject, reason=i.reason,
+                     unit=names.get(i.unit_id or ""), advice=i.advice, commands=i.commands) for i in review],
+        review_items=review,
+        questions=[dict(q, when=_short_time(q["received_at"])) for q in asked],
+        reminders=reminders_between(store, registry, since.astimezone(config.campaign.tz).date() + timedelta(days=1)
+                                    if by_arrival else today, today),
+        failed=failed,
         activities=len(activities),
         participants=sum(a["participants"] or 0 for a in activities),
         online=sum(a.get("participants_online") or 0 for a in activities),
         offline=sum(a.get("participants_offline") or 0 for a in activities),
+        with_split=sum(1 for a in activities if "participants_online" in a),
+        new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
     )
 
 
-def build_digest(pipeline, as_of: date | None, dedupe: str) -> Outgoing:
+def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
+                 since: datetime | None = None) -> tuple[Outgoing, dict]:
+    """The digest mail and its context. With ``as_of`` the state at the end of that day; otherwise now.
+    ``since``: when the previous digest was built (new mail is counted from then)."""
     config = pipeline.config
-    today = as_of or datetime.now(config.campaign.tz).date()
-    data = dataset(config, pipeline.registry, pipeline.store, as_of)
-    context = digest_context(data, pipeline.registry, today, config.campaign.deadline, pipeline.store.messages())
-    text, html = render("digest", campaign=config.campaign.name, **context)
+    tz = config.campaign.tz
+    now = (now or datetime.now(timezone.utc)).astimezone(tz)
+    today = as_of or now.date()
+    if since is not None:  # the scheduled digest: what reached the ledger since the last one
+        cutoff, by_arrival = now, True
+    else:  # a given day: what is dated that day
+        since = datetime.combine(today, time.min, tz)
+        cutoff, by_arrival = since + timedelta(days=1), False
+    data = dataset(config, pipeline.registry, pipeline.store, today)
+    context = digest_context(pipeline, data, today, since=since, cutoff=cutoff, by_arrival=by_arrival)
+    chart = None
+    try:
+        from .chart import progress_chart
+
+        chart = progress_chart(context["categories"],
+                               submissions_per_day(data, config.campaign.period[0], min(today, config.campaign.period[1])))
+    except Exception:  # a missing plotting library must not cost the admins their digest
+        log.exception("digest chart could not be drawn; the digest goes without it")
+    context["chart_cid"] = CHART_CID if chart else None
+    text, html = render("digest", **context)
     with tempfile.TemporaryDirectory() as tmp:
         book = Path(tmp) / "summary.xlsx"
-        write_workbook(data, book)
+        write_workbook(data, book, review={i.message_id: i for i in context["review_items"]})
         workbook = book.read_bytes()
-    subject = f"【{config.campaign.name}】每日汇总 {context['today']}：已报送 {context['submitted']}/{context['total_units']}"
+    subject = (f"【{config.campaign.name}】每日汇总 {context['today']}：已报送 {context['submitted']}/"
+               f"{context['total_units']}，待核查 {len(context['review'])}")
     message = compose(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
-                      to=config.admins, subject=subject, text=text, html=html, auto_submitted="auto-generated",
+                      to=config.admins or [config.sender_address], subject=subject, text=text, html=html,
+                      auto_submitted="auto-generated",
+                      inline_images=[(CHART_CID, chart, "png")] if chart else [],
                       attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)])
-    return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message))
+    return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message)), context
 
 
-def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False) -> str:
+def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False,
+                now: datetime | None = None) -> str:
+    """Build the digest and send it to the admins (or, with ``dry_run`` or no admins, write it to
+    ``data_dir/digests``). The scheduled one is sent once per day (outbox dedupe ``digest:<day>``)
+    and counts new mail from the previous scheduled digest."""
     config = pipeline.config
-    today = as_of or datetime.now(config.campaign.tz).date()
+    now = now or datetime.now(timezone.utc)
+    today = as_of or now.astimezone(config.campaign.tz).date()
+    since = None
+    if scheduled:
+        last = _parse(pipeline.store.get_state("last_digest_at"))
+        since = last if last and last < now else now - timedelta(days=1)
     stamp = "" if scheduled else f":{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
-    outgoing = build_digest(pipeline, as_of, f"digest:{today.isoformat()}{stamp}")
+    outgoing, _ = build_digest(pipeline, as_of, f"digest:{today.isoformat()}{stamp}", now=now, since=since)
     if dry_run or not config.admins:
         folder = config.data_dir / "digests"
-        path = FolderTransport(folder).send(config.sender_address, outgoing.recipients, outgoing.raw,
-                                            name=f"digest-{today.isoformat()}")
+        path = FolderTransport(folder).send(config.sender_address, outgoing.recipients or [config.sender_address],
+                                            outgoing.raw, name=f"digest-{today.isoformat()}")
         return f"digest written to {path}" + ("" if config.admins else " (no admins configured)")
     queued = pipeline.store.enqueue(outgoing)
+    if scheduled and queued:
+        pipeline.store.set_state("last_digest_at", now.astimezone(timezone.utc).isoformat())
     report = pipeline.flush_outbox()
     return (f"digest for {today} queued for {', '.join(config.admins)}; sent {report.sent}" if queued
             else f"digest for {today} was already sent")

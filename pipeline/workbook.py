@@ -5,12 +5,13 @@ filters, column widths, real dates, text that looks like a formula neutralised.
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import xlsxwriter
 
 from .config import CATEGORIES
+from .export import neutralise
 
 STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
 FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
@@ -26,14 +27,25 @@ SHEETS = {
            ("subject", "主题", 40), ("status", "状态", 11), ("reason", "说明", 40), ("late", "是否逾期", 9),
            ("files", "附件", 50), ("message_id", "邮件编号", 30)],
 }
+REVIEW_EXTRA = [("advice", "处理建议", 40), ("command", "处理命令", 60)]
+DATE_KEYS = ("start_date", "end_date")
+TIME_KEYS = ("received_at", "last_received_at")
 
 
 def _cell(value):
     if isinstance(value, bool):
         return "是" if value else "否"
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return neutralise(value)
+
+
+def _local_time(value) -> datetime | None:
+    """An ISO time with its offset -> the wall-clock time it names (Excel has no time zones)."""
+    if not isinstance(value, str) or len(value) < 16:
+        return None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        return None
 
 
 def _write_sheet(book, name: str, columns: list[tuple[str, str, int]], rows: list[dict], formats) -> None:
@@ -46,35 +58,40 @@ def _write_sheet(book, name: str, columns: list[tuple[str, str, int]], rows: lis
             value = _cell(row.get(key))
             if value is None or value == "":
                 continue
-            if key in ("start_date", "end_date") and isinstance(value, str) and len(value) == 10:
+            if key in DATE_KEYS and isinstance(value, str) and len(value) == 10:
                 sheet.write_datetime(r, c, date.fromisoformat(value), formats["date"])
+            elif key in TIME_KEYS and _local_time(value) is not None:
+                sheet.write_datetime(r, c, _local_time(value), formats["time"])
             elif isinstance(value, (int, float)):
                 sheet.write_number(r, c, value)
             else:
-                sheet.write_string(r, c, str(value), formats["wrap"] if len(str(value)) > 60 else None)
+                sheet.write_string(r, c, str(value), formats["wrap"] if len(str(value)) > 60 or "\n" in str(value) else None)
     sheet.freeze_panes(1, 0)
     sheet.autofilter(0, 0, max(len(rows), 1), len(columns) - 1)
 
 
-def write_workbook(data: dict, out: Path) -> None:
+def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
+    """``review``: message_id -> ``review.ReviewItem``, for the advice and command columns of 待人工核查."""
     names = {u["unit_id"]: u["name"] for u in data["units"]}
-    units = [{**u, "category": CATEGORIES.get(u["category"], u["category"]),
-              "last_received_at": (u["last_received_at"] or "")[:16].replace("T", " ")} for u in data["units"]]
+    units = [{**u, "category": CATEGORIES.get(u["category"], u["category"])} for u in data["units"]]
     activities = [{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
                    "format": FORMAT_CN.get(a["format"], a["format"])} for a in data["activities"]]
     messages = [{**m, "unit_name": names.get(m["unit_id"], ""), "status": STATUS_CN.get(m["status"], m["status"]),
-                 "received_at": (m["received_at"] or "")[:16].replace("T", " "),
                  "files": "；".join(f"{f['name']}（{f['error'] or f['status']}）" for f in m["files"])}
                 for m in data["messages"]]
     book = xlsxwriter.Workbook(str(out), {"strings_to_formulas": False, "strings_to_urls": False})
     formats = {"header": book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
                "date": book.add_format({"num_format": "yyyy-mm-dd"}),
+               "time": book.add_format({"num_format": "yyyy-mm-dd hh:mm"}),
                "wrap": book.add_format({"text_wrap": True, "valign": "top"})}
     _write_sheet(book, "汇总", SHEETS["汇总"], units, formats)
     _write_sheet(book, "活动明细", SHEETS["活动明细"], activities, formats)
     _write_sheet(book, "邮件", SHEETS["邮件"], messages, formats)
     _write_sheet(book, "未报送单位", SHEETS["汇总"], [u for u in units if u["submitted"] is False], formats)
     _write_sheet(book, "未达标单位", SHEETS["汇总"], [u for u in units if u["submitted"] and not u["met"]], formats)
-    _write_sheet(book, "待人工核查", SHEETS["邮件"], [m for m in messages if m["status"] == STATUS_CN["needs_review"]],
-                 formats)
+    review = review or {}
+    pending = [{**m, "advice": review[m["message_id"]].advice if m["message_id"] in review else "",
+                "command": "\n".join(review[m["message_id"]].commands) if m["message_id"] in review else ""}
+               for m in messages if m["status"] == STATUS_CN["needs_review"]]
+    _write_sheet(book, "待人工核查", SHEETS["邮件"][:6] + REVIEW_EXTRA + SHEETS["邮件"][6:], pending, formats)
     book.close()

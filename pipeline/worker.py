@@ -1,10 +1,18 @@
 """`serve`: the scheduled worker.
 
-Polls at once and then every ``schedule.poll_every_minutes``, flushes the outbox every minute
-and sends the digest once a day after ``schedule.digest_at`` in the campaign's time zone
-(whatever the server's own zone; a worker that was down at that hour sends it when it comes
-back). One worker per data_dir, guarded by a lock file. SIGINT/SIGTERM finish the current
-message and exit 0.
+A first cycle (poll, then the daily job if due) at once; then, on ``schedule``, a poll every
+``schedule.poll_every_minutes`` and an outbox flush every minute; the daily job (reminders on
+their days, then the digest) once a day at ``schedule.digest_at`` in the campaign's time zone,
+whatever the server's own zone (a worker that was down at that hour runs it when it comes back).
+With ``mailbox.idle: true`` and a server that offers IDLE, new mail triggers a poll within
+seconds; without IDLE (126.com) the interval poll is all there is.
+
+One worker per data_dir, guarded by a lock file. SIGINT/SIGTERM finish the message at hand,
+commit, and exit 0. A failing poll (mailbox down, network gone) is logged and retried with a
+growing pause (up to 30 minutes); SMTP failures wait in the outbox with their own backoff.
+
+``now`` (a function returning an aware datetime) is injectable, so a test can run the worker at
+any instant; ``max_cycles`` and ``tick`` let it run a few loop turns without sleeping.
 """
 from __future__ import annotations
 
@@ -12,14 +20,22 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Callable
 
 import schedule
 
 from .mailbox import MailSourceError
 
 log = logging.getLogger(__name__)
+
+IDLE_RENEW = timedelta(minutes=25)  # RFC 2177: servers may drop an IDLE after 30 minutes; re-issue before 29
+MAX_BACKOFF = timedelta(minutes=30)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 class AlreadyRunning(Exception):
@@ -39,6 +55,7 @@ class WorkerLock:
             if os.name == "nt":
                 import msvcrt
 
+                self.handle.seek(0)
                 msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
             else:
                 import fcntl
@@ -46,8 +63,13 @@ class WorkerLock:
                 fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             self.handle.close()
-            raise AlreadyRunning(f"another worker is already running on {self.path.parent} "
-                                 f"(lock file {self.path}); stop it first") from None
+            holder = ""
+            try:
+                holder = self.path.read_text().strip()
+            except OSError:
+                pass
+            raise AlreadyRunning(f"another worker{f' (pid {holder})' if holder else ''} is already running on "
+                                 f"{self.path.parent} (lock file {self.path}); stop it first") from None
         self.handle.seek(0)
         self.handle.truncate()
         self.handle.write(str(os.getpid()))
@@ -62,59 +84,217 @@ def digest_due(now_local: datetime, digest_at, last_sent_day: str | None) -> boo
     return now_local.time() >= digest_at and last_sent_day != now_local.date().isoformat()
 
 
-def serve(pipeline, *, max_cycles: int | None = None) -> int:
+class Backoff:
+    """After n failures in a row, wait base·2^(n-1) (at most MAX_BACKOFF) before the next try."""
+
+    def __init__(self, base: timedelta):
+        self.base = base
+        self.failures = 0
+        self.not_before: datetime | None = None
+
+    def ready(self, now: datetime) -> bool:
+        return self.not_before is None or now >= self.not_before
+
+    def failed(self, now: datetime) -> timedelta:
+        self.failures += 1
+        pause = min(MAX_BACKOFF, self.base * 2 ** (self.failures - 1))
+        self.not_before = now + pause
+        return pause
+
+    def succeeded(self) -> None:
+        self.failures = 0
+        self.not_before = None
+
+
+class IdleWatcher:
+    """A second IMAP connection in IDLE, so new mail is noticed within seconds.
+
+    ``wait(timeout)`` returns True when the server announced new mail. The IDLE is re-issued
+    every 25 minutes, and a dropped connection is reopened (with backoff) on a later call. If the
+    server does not offer IDLE, ``supported`` becomes False and the worker only polls."""
+
+    def __init__(self, mailbox_config, now: Callable[[], datetime] = utcnow, renew: timedelta = IDLE_RENEW):
+        self.config = mailbox_config
+        self.now = now
+        self.renew = renew
+        self.source = None
+        self.client = None
+        self.idle_since: datetime | None = None
+        self.supported = True
+        self.reconnect = Backoff(timedelta(seconds=2))
+        self.connections = 0  # for tests and logs
+
+    def _open(self) -> bool:
+        from .mailbox import ImapSource
+
+        source = ImapSource(self.config)
+        source.__enter__()
+        client = source.client
+        if not client.has_capability("IDLE"):
+            source.__exit__(None, None, None)
+            self.supported = False
+            log.info("IMAP server %s offers no IDLE: polling every interval instead", self.config.host)
+            return False
+        client.idle()
+        self.source, self.client, self.idle_since = source, client, self.now()
+        self.connections += 1
+        log.info("IMAP IDLE on %s (connection %d)", self.config.host, self.connections)
+        return True
+
+    def _drop(self) -> None:
+        if self.source is not None:
+            try:
+                self.source.__exit__(None, None, None)
+            except Exception:  # already gone
+                pass
+        self.source = self.client = self.idle_since = None
+
+    def wait(self, timeout: float) -> bool:
+        """Block up to ``timeout`` seconds; True if new mail arrived (the caller then polls)."""
+        if not self.supported:
+            return False
+        now = self.now()
+        try:
+            if self.client is None:
+                if not self.reconnect.ready(now):
+                    return False
+                if not self._open():
+                    return False
+                self.reconnect.succeeded()
+                return True  # mail may have arrived while we were not listening
+            if now - self.idle_since >= self.renew:
+                self.client.idle_done()
+                self.client.idle()
+                self.idle_since = now
+                log.info("IMAP IDLE renewed")
+            responses = self.client.idle_check(timeout=timeout)
+        except Exception as exc:  # a dropped or refused connection: reconnect later
+            self._drop()
+            pause = self.reconnect.failed(now)
+            log.warning("IMAP IDLE connection lost (%s); reconnecting in %s", exc, pause)
+            return False
+        if any(len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses):
+            return True
+        if any(r and r[0] == b"BYE" for r in responses):
+            self._drop()
+        return False
+
+    def close(self) -> None:
+        if self.client is not None:
+            try:
+                self.client.idle_done()
+            except Exception:
+                pass
+        self._drop()
+
+
+def daily_job(pipeline, now: datetime) -> str | None:
+    """Reminders (on their days) and then the digest, once per campaign-local day after digest_at."""
+    from .digest import send_digest
+    from .reminders import send_reminders
+
     config = pipeline.config
-    stop = threading.Event()
+    local = now.astimezone(config.campaign.tz)
+    if not digest_due(local, config.schedule.digest_at, pipeline.store.get_state("last_digest_day")):
+        return None
+    if config.reminders.days_before:
+        log.info("%s", send_reminders(pipeline, local.date()).line())
+    outcome = send_digest(pipeline, local.date(), scheduled=True, now=now)
+    pipeline.store.set_state("last_digest_day", local.date().isoformat())
+    log.info("digest: %s", outcome)
+    return outcome
+
+
+def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
+          tick: float = 1.0, stop: threading.Event | None = None) -> int:
+    """Run until SIGINT/SIGTERM (or ``stop`` is set, or ``max_cycles`` loop turns); 0 = stopped cleanly,
+    1 = another worker holds the data_dir."""
+    config = pipeline.config
+    clock = now or utcnow
+    stop = stop or threading.Event()
 
     def request_stop(signum, frame):
         log.info("signal %s: finishing the current message, then stopping", signum)
         stop.set()
         pipeline.stop_requested = True
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, request_stop)
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, request_stop)
 
-    def guarded(name, job):
-        def run():
-            if stop.is_set():
-                return
-            try:
-                job()
-            except MailSourceError as exc:
-                log.warning("%s: mailbox unavailable, will try again at the next interval: %s", name, exc)
-            except Exception:
-                log.exception("%s failed; the worker carries on", name)
-        return run
+    poll_backoff = Backoff(timedelta(minutes=config.schedule.poll_every_minutes))
+    daily_backoff = Backoff(timedelta(minutes=5))
 
-    def digest_job():
-        from .digest import send_digest
+    def poll() -> None:
+        moment = clock()
+        if stop.is_set() or not poll_backoff.ready(moment):
+            return
+        try:
+            pipeline.poll()
+        except MailSourceError as exc:
+            log.warning("poll: mailbox unavailable (%s); next try in %s", exc, poll_backoff.failed(moment))
+            return
+        except Exception as exc:
+            log.exception("poll failed (%s); next try in %s", exc, poll_backoff.failed(moment))
+            return
+        poll_backoff.succeeded()
 
-        now_local = datetime.now(config.campaign.tz)
-        if digest_due(now_local, config.schedule.digest_at, pipeline.store.get_state("last_digest_day")):
-            log.info("digest: %s", send_digest(pipeline, now_local.date(), scheduled=True))
-            pipeline.store.set_state("last_digest_day", now_local.date().isoformat())
+    def flush() -> None:
+        if stop.is_set():
+            return
+        try:
+            pipeline.flush_outbox()
+        except Exception:
+            log.exception("outbox flush failed; the worker carries on")
 
+    def daily() -> None:
+        moment = clock()
+        if stop.is_set() or not daily_backoff.ready(moment):
+            return
+        try:
+            daily_job(pipeline, moment)
+        except Exception as exc:
+            log.exception("digest/reminders failed (%s); next try in %s", exc, daily_backoff.failed(moment))
+            return
+        daily_backoff.succeeded()
+
+    watcher = None
     try:
         with WorkerLock(config.data_dir / "worker.lock"):
             scheduler = schedule.Scheduler()
-            poll = guarded("poll", pipeline.poll)
             scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(poll)
-            scheduler.every(60).seconds.do(guarded("outbox", pipeline.flush_outbox))
-            scheduler.every(60).seconds.do(guarded("digest", digest_job))
-            log.info("worker started: poll every %s min, digest at %s %s", config.schedule.poll_every_minutes,
-                     config.schedule.digest_at, config.campaign.timezone)
+            scheduler.every(60).seconds.do(flush)
+            log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
+                     config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
+                     ", reminders %s days before the deadline" % config.reminders.days_before
+                     if config.reminders.days_before else "")
+            if config.mailbox.idle and config.mailbox.host:
+                watcher = IdleWatcher(config.mailbox, clock)
             poll()
-            guarded("digest", digest_job)()
+            daily()
             cycles = 0
             while not stop.is_set():
-                scheduler.run_pending()
                 cycles += 1
-                if max_cycles is not None and cycles >= max_cycles:
+                if max_cycles is not None and cycles > max_cycles:
                     break
-                stop.wait(1)
+                scheduler.run_pending()
+                daily()
+                if stop.is_set():
+                    break
+                if watcher is not None and watcher.supported:
+                    if watcher.wait(tick):
+                        poll()
+                else:
+                    stop.wait(tick)
     except AlreadyRunning as exc:
         log.error("%s", exc)
         print(exc)
         return 1
+    finally:
+        if watcher is not None:
+            watcher.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     log.info("worker stopped")
     return 0

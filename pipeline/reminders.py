@@ -1,0 +1,126 @@
+"""Opt-in reminders before the deadline (``reminders.days_before: [3, 1]``).
+
+On each listed day (counted back from ``campaign.deadline`` in the campaign's time zone), each
+registered unit that has not submitted gets one polite reminder at its registered addresses; a
+unit that submitted but reported fewer activities than its quota gets one note saying what is
+missing (once). The outbox's unique dedupe key (``reminder:<unit>:<day>``, ``shortfall:<unit>:<day>``,
+the latter skipped once any exists for the unit) makes them once-only, also across restarts; a unit that has submitted gets no reminder.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date
+
+from outbox.compose import compose, to_wire
+from outbox.render import render
+
+from .config import CATEGORIES
+from .records import Outgoing
+from .replies import OFFICE
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ReminderReport:
+    day: date
+    queued: int = 0
+    already: int = 0
+    no_address: list[str] = field(default_factory=list)
+
+    def line(self) -> str:
+        extra = f"; {len(self.no_address)} unit(s) without a registered address" if self.no_address else ""
+        return f"reminders for {self.day}: {self.queued} queued, {self.already} already sent{extra}"
+
+
+def _cn_date(day: date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
+    deadline = config.campaign.deadline
+    days_left = (deadline - day).days
+    dedupe = f"{'reminder' if kind == 'missing' else 'shortfall'}:{unit.unit_id}:{day.isoformat()}"
+    context = dict(kind=kind, unit_name=unit.name, office=OFFICE, campaign=config.campaign.name,
+                   deadline=_cn_date(deadline), days_left=days_left, mailbox=config.sender_address,
+                   category=CATEGORIES.get(unit.category, unit.category), reported=reported, required=required,
+                   missing=max(0, required - reported), today=_cn_date(day))
+    text, html = render("reminder", **context)
+    if kind == "missing":
+        subject = f"【提醒】请于{deadline.month}月{deadline.day}日前报送{config.campaign.name}活动总结（{unit.name}）"
+    else:
+        subject = f"【提醒】{unit.name}{config.campaign.name}重点活动数尚差{max(0, required - reported)}项"
+    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动提醒）",
+                      to=list(unit.emails), subject=subject, text=text, html=html, auto_submitted="auto-generated")
+    return Outgoing("reminder", dedupe, list(unit.emails), subject, to_wire(message))
+
+
+def due_day(config, today: date) -> bool:
+    return (config.campaign.deadline - today).days in config.reminders.days_before
+
+
+def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderReport:
+    """Queue today's reminders (if today is a reminder day) and send them within the sending limits."""
+    from .export import dataset
+
+    config = pipeline.config
+    report = ReminderReport(today)
+    if not due_day(config, today):
+        return report
+    data = dataset(config, pipeline.registry, pipeline.store)
+    noted = {r["dedupe"].split(":")[1] for r in pipeline.store.outbox() if r["dedupe"].startswith("shortfall:")}
+    for progress in data["units"]:
+        unit = pipeline.registry.get(progress["unit_id"])
+        if unit is None:
+            continue
+        if not progress["submitted"]:
+            kind = "missing"
+        elif not progress["met"]:
+            kind = "short"
+        else:
+            continue
+        if not unit.emails:
+            report.no_address.append(unit.name)
+            continue
+        if kind == "short" and unit.unit_id in noted:  # the shortfall note goes once
+            report.already += 1
+            continue
+        mail = reminder_mail(config, unit, kind, today, reported=progress["reported"], required=progress["required"])
+        if pipeline.store.enqueue(mail):
+            report.queued += 1
+        else:
+            report.already += 1
+    if flush and report.queued:
+        pipeline.flush_outbox()
+    log.info("%s", report.line())
+    return report
+
+
+def reminders_between(store, registry, first: date, last: date) -> list[dict]:
+    """Reminders of the days first..last (inclusive), for the digest."""
+    out = []
+    for row in store.outbox():
+        parts = row["dedupe"].split(":")
+        if row["kind"] != "reminder" or len(parts) != 3:
+            continue
+        try:
+            day = date.fromisoformat(parts[2])
+        except ValueError:
+            continue
+        if not first <= day <= last:
+            continue
+        unit = registry.get(parts[1])
+        out.append(dict(unit=unit.name if unit else parts[1],
+                        kind="未报送提醒" if parts[0] == "reminder" else "活动数不足提醒",
+                        to=", ".join(_json_list(row["recipients"])), state=row["state"], day=day))
+    return out
+
+
+def _json_list(text: str) -> list[str]:
+    import json
+
+    try:
+        return list(json.loads(text))
+    except (TypeError, ValueError):
+        return [str(text)]
