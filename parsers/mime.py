@@ -89,7 +89,9 @@ def _parse(raw, max_depth: int, max_header_bytes: int) -> Envelope:
     if not raw:
         return _empty(f"{_NOT_MAIL}：内容为空")
     raw, defects = _cap_headers(raw, max_header_bytes)
-    msg = email.message_from_bytes(raw)
+    slim, large = _set_aside_large_bodies(raw)
+    msg = email.message_from_bytes(slim)
+    del slim
     if not {k.lower() for k in msg.keys()} & _MAIL_HEADERS:
         return _empty(_NOT_MAIL)
 
@@ -99,7 +101,7 @@ def _parse(raw, max_depth: int, max_header_bytes: int) -> Envelope:
     _fill_envelope(env, headers, first_raw)
     env.content_type = _content_type(msg)
 
-    walk = _Walk(env, max_depth)
+    walk = _Walk(env, max_depth, _LargeBodies(raw, large))
     own_text = walk.message(msg, 0, "")
     for label, text in walk.forward_texts:
         own_text += f"\n\n---------- {label.rstrip('/')} ----------\n{text}"
@@ -114,6 +116,57 @@ def _parse(raw, max_depth: int, max_header_bytes: int) -> Envelope:
             env.forwarded.append(fwd)
     env.oversize_links = find_oversize_links(walk.sources)
     return env
+
+
+_LARGE_BODY = 4_000_000
+_B64_HEADER = re.compile(rb"(?im)^content-transfer-encoding:[ \t]*base64[ \t]*\r?$")
+_B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n"
+_PLACEHOLDER = "SUMMARYMAILBOXLARGEBODY"
+
+
+def _set_aside_large_bodies(raw: bytes) -> tuple[bytes, list[tuple[int, int]]]:
+    """Cut base64 bodies of several MB out of the bytes the stdlib parser sees.
+
+    The stdlib parser keeps a message several times over (as text, as lines, as the joined
+    payload): a 68 MB mail cost ~570 MB. A large body is replaced by a short placeholder and
+    decoded later straight from ``raw``, so memory stays near the raw size plus the decoded file.
+    """
+    if len(raw) < _LARGE_BODY:
+        return raw, []
+    pieces, spans, pos = [], [], 0
+    for match in _B64_HEADER.finditer(raw):
+        blank = re.compile(rb"\r?\n\r?\n").search(raw, match.end())
+        if blank is None or blank.end() < pos:
+            continue
+        start = blank.end()
+        end = raw.find(b"\n--", start)
+        end = len(raw) if end < 0 else end + 1
+        edges = raw[start:start + 4096] + raw[max(start, end - 4096):end]
+        if end - start < _LARGE_BODY or edges.translate(None, _B64_ALPHABET):
+            continue  # small, or not plain base64 lines: leave it to the parser
+        pieces += [raw[pos:start], f"{_PLACEHOLDER}{len(spans)}\r\n".encode()]
+        spans.append((start, end))
+        pos = end
+    if not spans:
+        return raw, []
+    pieces.append(raw[pos:])
+    return b"".join(pieces), spans
+
+
+class _LargeBodies:
+    """The bodies set aside by ``_set_aside_large_bodies``, decoded on demand."""
+
+    def __init__(self, raw: bytes, spans: list[tuple[int, int]]):
+        self.raw, self.spans = raw, spans
+
+    def decode(self, part: Message) -> bytes | None:
+        if not self.spans:
+            return None
+        body = part.get_payload()
+        if not isinstance(body, str) or not body.startswith(_PLACEHOLDER):
+            return None
+        start, end = self.spans[int(body[len(_PLACEHOLDER):].strip())]
+        return binascii.a2b_base64(memoryview(self.raw)[start:end])  # skips the line breaks
 
 
 def _cap_headers(raw: bytes, limit: int) -> tuple[bytes, list[str]]:
@@ -222,8 +275,8 @@ def _choose_text(msg: Message, own_text: str) -> str:
 class _Walk:
     """One pass over the MIME tree: attachments, forwarded messages and body text per message."""
 
-    def __init__(self, env: Envelope, max_depth: int):
-        self.env, self.max_depth = env, max_depth
+    def __init__(self, env: Envelope, max_depth: int, large: "_LargeBodies"):
+        self.env, self.max_depth, self.large = env, max_depth, large
         self.parts = 0
         self.forward_texts: list[tuple[str, str]] = []  # (path label, body text) of forwarded mails
         self.sources: list[str] = []  # raw plain/HTML bodies, for 超大附件 links
@@ -315,6 +368,9 @@ class _Walk:
 
     def payload(self, p: Message, name: str) -> bytes:
         cte = str(p.get("content-transfer-encoding", "")).strip().lower()
+        data = self.large.decode(p)
+        if data is not None:
+            return data
         data = p.get_payload(decode=True) or b""
         if "uu" in cte:
             text = p.get_payload()

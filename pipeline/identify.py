@@ -115,21 +115,26 @@ class NameIndex:
             return top_id, close, int(top)
         return None, close if top >= FUZZY_MIN else [], int(top)
 
+    def __post_init__(self) -> None:
+        # spellings by first character, each with its rank (longest first), to look only where one may start
+        self.by_first: dict[str, list[tuple[int, str, str]]] = {}
+        for rank, (spelling, unit_id) in enumerate(self.spellings):
+            self.by_first.setdefault(spelling[0], []).append((rank, spelling, unit_id))
+
     def find(self, text: str) -> set[str]:
         text = canon(text)
         if not text:
             return set()
+        hits = sorted((rank, start, spelling, unit_id)
+                      for start, char in enumerate(text) if char in self.by_first
+                      for rank, spelling, unit_id in self.by_first[char] if text.startswith(spelling, start))
         taken = [False] * len(text)
         found: set[str] = set()
-        for spelling, unit_id in self.spellings:
-            start = text.find(spelling)
-            while start >= 0:
-                end = start + len(spelling)
-                if not any(taken[start:end]) and not _foreign(text, start, spelling):
-                    found.add(unit_id)
-                    for i in range(start, end):
-                        taken[i] = True
-                start = text.find(spelling, end)
+        for _, start, spelling, unit_id in hits:  # longest spellings claim their stretch first
+            end = start + len(spelling)
+            if not any(taken[start:end]) and not _foreign(text, start, spelling):
+                found.add(unit_id)
+                taken[start:end] = [True] * (end - start)
         return found
 
 

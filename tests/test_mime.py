@@ -549,3 +549,23 @@ def test_corpus_never_raises_and_stays_fast():
         assert all("/" not in a.name and ".." not in a.name for a in results["php__m0027.eml"].attachments)
     if "fl__long-header.eml" in results:
         assert any("邮件头过长" in d for d in results["fl__long-header.eml"].defects)
+
+
+def test_large_base64_bodies_are_decoded_from_the_raw_bytes():
+    """Bodies of several MB bypass the stdlib parser (it keeps a message ~8 times over) but decode the same."""
+    import os as _os
+    from email.message import EmailMessage
+
+    big, small = _os.urandom(6_000_000), b"PK small attachment"
+    message = EmailMessage()
+    message["From"] = "a@126.com"
+    message["Subject"] = "大附件"
+    message["Message-ID"] = "<big@x>"
+    message.set_content("见附件")
+    message.add_attachment(big, maintype="application", subtype="octet-stream", filename="大文件.docx")
+    message.add_attachment(small, maintype="application", subtype="zip", filename="b.zip")
+    for raw in (message.as_bytes(), message.as_bytes().replace(b"\n", b"\r\n")):
+        env = parse_message(raw)
+        assert [a.name for a in env.attachments] == ["大文件.docx", "b.zip"]
+        assert env.attachments[0].data == big and env.attachments[1].data == small
+        assert "见附件" in env.text

@@ -1,0 +1,628 @@
+#!/usr/bin/env python
+"""Ingest benchmark: the pipeline against the floor of the libraries it calls (prints figures).
+
+    python bench/ingest.py [--n 1000] [--quick] [--no-profile] [--json out.json]
+
+See bench/README.md for what each figure means. Needs Dovecot (apt: dovecot-imapd) and the
+`bench` extra (pip install -e '.[bench]'). Linux only (Dovecot, /proc for memory figures).
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+for _p in (ROOT / "bench", ROOT / "tests", ROOT):  # tests/servers.py holds the Dovecot helper
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+MB = 1024 * 1024
+SINCE, UNTIL = "2025-08-01", "2025-12-31"
+PHASES = ("floor", "pipeline", "stages", "memory", "report", "poll")
+
+
+# ---- memory: peak RSS of this process and its descendants (Linux /proc) -------------------------
+
+def _status_kb(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children_map() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as fh:
+                ppid = int(fh.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        out.setdefault(ppid, []).append(int(entry.name))
+    return out
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+class RssMonitor(threading.Thread):
+    """Samples VmHWM (peak RSS) of every descendant every 50 ms; workers are the forkserver's children."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.root = os.getpid()
+        self.peaks: dict[int, tuple[str, int]] = {}
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        if not sys.platform.startswith("linux"):
+            return
+        while not self._halt.is_set():
+            self.sample()
+            self._halt.wait(0.05)
+
+    def sample(self) -> None:
+        children = _children_map()
+        todo = [(c, "child") for c in children.get(self.root, [])]
+        while todo:
+            pid, role = todo.pop()
+            cmd = _cmdline(pid)
+            if "soffice" in cmd:
+                role = "soffice"
+            elif role == "child" and "forkserver" in cmd:
+                role = "forkserver"
+            elif role == "forkserver-child" or (role == "child" and "spawn_main" in cmd):
+                role = "worker"
+            elif role == "child" and "resource_tracker" in cmd:
+                role = "other"
+            hwm = _status_kb(pid, "VmHWM")
+            if hwm:
+                old = self.peaks.get(pid, (role, 0))[1]
+                self.peaks[pid] = (role, max(old, hwm))
+            next_role = "forkserver-child" if role == "forkserver" else ("soffice" if role == "soffice" else "child")
+            todo += [(c, next_role) for c in children.get(pid, [])]
+
+    def stop(self) -> dict[str, float]:
+        self._halt.set()
+        self.join(2)
+        out = {"parent": _status_kb(self.root, "VmHWM") / 1024}
+        for role, kb in self.peaks.values():
+            out[role] = max(out.get(role, 0), kb / 1024)
+        out["workers_seen"] = sum(1 for role, _ in self.peaks.values() if role == "worker")
+        return out
+
+
+# ---- stage timers (installed in a child process running the pipeline in-process) -----------------
+
+STAGES: dict[str, float] = {}
+_DEPTH: dict[str, int] = {}
+
+
+def _timed(owner, attr: str, stage: str, generator: bool = False) -> None:
+    fn = getattr(owner, attr)
+
+    def add(t0: float) -> None:
+        STAGES[stage] = STAGES.get(stage, 0.0) + time.perf_counter() - t0
+
+    if generator:
+        def wrapper(*a, **k):
+            it = fn(*a, **k)
+            while True:
+                t0 = time.perf_counter()
+                try:
+                    item = next(it)
+                except StopIteration:
+                    add(t0)
+                    return
+                add(t0)
+                yield item
+    else:
+        def wrapper(*a, **k):
+            if _DEPTH.get(stage):
+                return fn(*a, **k)
+            _DEPTH[stage] = 1
+            t0 = time.perf_counter()
+            try:
+                return fn(*a, **k)
+            finally:
+                _DEPTH[stage] = 0
+                add(t0)
+    wrapper.__wrapped__ = fn
+    setattr(owner, attr, wrapper)
+
+
+def install_stage_timers() -> None:
+    import parsers.analyze as analyze
+    import pipeline.app as app
+    import pipeline.ingest as ingest
+    from pipeline.archive import Archive
+    from pipeline.mailbox import ImapSource
+    from pipeline.store import Store
+
+    _timed(ImapSource, "fetch_between", "fetch (IMAP)", generator=True)
+    _timed(ImapSource, "fetch_new", "fetch (IMAP)", generator=True)
+    _timed(ImapSource, "__enter__", "fetch (IMAP)")
+    _timed(Archive, "put", "archive")
+    _timed(Archive, "get", "archive")
+    for name in ("record_arrivals", "pending", "claim", "commit_message", "record_failure", "requeue",
+                 "keys_received_between", "message", "known_uids", "known_keys", "set_state",
+                 *[n for n in ("claim_many", "commit_many") if hasattr(Store, n)]):
+        _timed(Store, name, "store")
+    _timed(analyze, "parse_message", "parse (MIME)")
+    _timed(ingest, "parse_message", "parse (MIME)")
+    _timed(analyze, "extract_file", "extract (files)")
+    _timed(analyze, "normalize_activity", "normalize")
+    _timed(ingest.Reader, "read_many", "read (sandbox total)")
+    _timed(app, "decide", "decide (classify, identify)")
+    _timed(app.Pipeline, "_reported_after", "ack: unit progress")
+    _timed(app, "build_ack", "ack render")
+    _timed(app.Pipeline, "flush_outbox", "flush (write .eml)")
+
+
+def child(spec: dict) -> None:
+    """Run one pipeline command in this (fresh) process and write figures to spec['out']."""
+    monitor = RssMonitor()
+    monitor.start()
+    t0 = time.perf_counter()
+    import run  # noqa: F401  (import time is part of what an operator waits for)
+    import pipeline.commands  # noqa: F401
+    import pipeline.export  # noqa: F401
+    imported = time.perf_counter() - t0
+    if spec.get("stages"):
+        install_stage_timers()
+    profiler = None
+    if spec.get("profile"):
+        from pyinstrument import Profiler
+        profiler = Profiler(interval=0.002)
+        profiler.start()
+    t1 = time.perf_counter()
+    sys.stdout = io.StringIO()  # the command's own report line
+    try:
+        rc = run.main(spec["argv"])
+    finally:
+        printed, sys.stdout = sys.stdout.getvalue(), sys.__stdout__
+    wall = time.perf_counter() - t1
+    out = {"rc": rc, "wall": wall, "import": imported, "printed": printed.strip(), "stages": STAGES}
+    if profiler is not None:
+        profiler.stop()
+        out["profile"] = profile_top(profiler.last_session)
+    out["rss_mb"] = monitor.stop()
+    Path(spec["out"]).write_text(json.dumps(out))
+
+
+def profile_top(session, n: int = 12) -> dict:
+    """Top functions by self time, and our own functions by inclusive time (recursion counted once)."""
+    self_time: dict[str, float] = {}
+    inclusive: dict[str, float] = {}
+
+    def label(frame) -> str:
+        path = (frame.file_path or "").replace(str(ROOT) + "/", "")
+        if "site-packages/" in path:
+            path = path.split("site-packages/", 1)[1]
+        elif "/lib/python3" in path:
+            path = "stdlib/" + path.split("/lib/python3", 1)[1].split("/", 1)[-1]
+        return f"{frame.function} ({path}:{frame.line_no})"
+
+    def walk(frame, active: frozenset) -> None:
+        if frame.function.startswith("["):  # pyinstrument's synthetic frames ([self], [await]...)
+            for c in frame.children:
+                walk(c, active)
+            return
+        name = label(frame)
+        self_time[name] = self_time.get(name, 0.0) + frame.total_self_time
+        path = frame.file_path or ""
+        if name not in active and path.startswith(str(ROOT)) and "/bench/" not in path:
+            inclusive[name] = inclusive.get(name, 0.0) + frame.time
+        for c in frame.children:
+            walk(c, active | {name})
+
+    root = session.root_frame()
+    if root is not None:
+        walk(root, frozenset())
+    top = lambda d: [[k, round(v, 3)] for k, v in sorted(d.items(), key=lambda kv: -kv[1])[:n]]  # noqa: E731
+    return {"total": round(session.duration, 3), "self": top(self_time), "ours_inclusive": top(inclusive)}
+
+
+def run_child(spec: dict, tmp: Path) -> dict:
+    out = tmp / f"child-{time.monotonic_ns()}.json"
+    spec = {**spec, "out": str(out)}
+    t0 = time.perf_counter()
+    proc = subprocess.run([sys.executable, __file__, "--child", json.dumps(spec)], cwd=str(ROOT),
+                          capture_output=True, text=True)
+    total = time.perf_counter() - t0
+    if proc.returncode != 0 or not out.exists():
+        raise RuntimeError(f"child {spec['argv']} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    result = json.loads(out.read_text())
+    result["process_total"] = total
+    if result["rc"] != 0:
+        raise RuntimeError(f"{spec['argv']} exited {result['rc']}: {result['printed']}\n{proc.stderr[-3000:]}")
+    return result
+
+
+# ---- set-up ----------------------------------------------------------------------------------------
+
+def write_config(folder: Path, account, units_csv: str, *, workers: int, mailbox_addr: str,
+                 admins: list[str], data_dir: str = "var") -> Path:
+    import yaml
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "units.csv").write_text(units_csv, encoding="utf-8")
+    config = {"mailbox": {**account.mailbox_config(), "fetch_batch": 50},
+              "smtp": {"outdir": "sent", "from": mailbox_addr}, "admins": admins, "data_dir": data_dir,
+              "campaign": {"units": "units.csv"}, "extraction": {"workers": workers}}
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def reingest_argv(config: Path, *, archive: bool = False) -> list[str]:
+    return ["--config", str(config), "reingest", "--since", SINCE, "--until", UNTIL] + (
+        ["--from-archive"] if archive else [])
+
+
+# ---- the floor: the libraries alone ------------------------------------------------------------------
+
+def floor_fetch(account, n: int) -> tuple[float, list[bytes]]:
+    from imapclient import IMAPClient
+
+    t0 = time.perf_counter()
+    client = IMAPClient(account.host, account.port, ssl=False, timeout=60)
+    client._imap.debug = 0  # imapclient sets 5: imaplib would repr() every literal
+    client.login(account.user, account.password)
+    client.select_folder("INBOX", readonly=True)
+    uids = sorted(client.search(["ALL"]))
+    raws: list[bytes] = []
+    for start in range(0, len(uids), 50):
+        chunk = uids[start:start + 50]
+        response = client.fetch(chunk, ["BODY.PEEK[]"])
+        raws += [response[u][b"BODY[]"] for u in chunk if u in response]
+    client.logout()
+    assert len(raws) == n, (len(raws), n)
+    return time.perf_counter() - t0, raws
+
+
+def _soffice_docx(data: bytes) -> bytes | None:
+    soffice = shutil.which("soffice")
+    if not soffice:
+        return None
+    with tempfile.TemporaryDirectory(prefix="bench-floor") as tmp:
+        src = Path(tmp) / "in.doc"
+        src.write_bytes(data)
+        subprocess.run([soffice, f"-env:UserInstallation={(Path(tmp) / 'p').as_uri()}", "--headless",
+                        "--norestore", "--convert-to", "docx", "--outdir", tmp, str(src)],
+                       capture_output=True, timeout=120, env={"HOME": tmp, "PATH": "/usr/bin:/bin"})
+        out = Path(tmp) / "in.docx"
+        return out.read_bytes() if out.exists() else None
+
+
+def floor_read_file(data: bytes, counts: dict, depth: int = 0) -> None:
+    """What the plain libraries do with one attachment: python-docx, python-calamine, pypdf, zipfile."""
+    import docx
+    import python_calamine
+    from pypdf import PdfReader
+
+    def word(blob: bytes) -> None:
+        document = docx.Document(io.BytesIO(blob))
+        _ = [p.text for p in document.paragraphs]
+        _ = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+
+    def sheets(blob: bytes) -> None:
+        book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(blob))
+        _ = [book.get_sheet_by_name(name).to_python() for name in book.sheet_names]
+
+    try:
+        if data[:2] == b"PK":
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                names = zf.namelist()
+                if "word/document.xml" in names:
+                    counts["docx"] += 1
+                    return word(data)
+                if "xl/workbook.xml" in names:
+                    counts["xlsx"] += 1
+                    return sheets(data)
+                counts["zip"] += 1
+                for info in zf.infolist():
+                    if not info.is_dir() and depth < 3:
+                        floor_read_file(zf.read(info), counts, depth + 1)
+        elif data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+            if b"W\x00o\x00r\x00d\x00D\x00o\x00c\x00u\x00m\x00e\x00n\x00t" in data:
+                counts["doc"] += 1
+                converted = _soffice_docx(data)
+                if converted:
+                    word(converted)
+            else:
+                counts["xls"] += 1
+                sheets(data)
+        elif b"%PDF-" in data[:1024]:
+            counts["pdf"] += 1
+            _ = [page.extract_text() for page in PdfReader(io.BytesIO(data)).pages[:50]]
+        else:
+            counts["other"] += 1
+    except Exception:  # noqa: BLE001 - the floor reads, it does not judge
+        counts["errors"] += 1
+
+
+def floor_parse(raws: list[bytes]) -> tuple[float, dict]:
+    import logging
+
+    import mailparser
+
+    logging.getLogger("mailparser").setLevel(logging.ERROR)  # it warns about rfc822-headers parts
+    counts = dict.fromkeys(("mails", "docx", "xlsx", "zip", "doc", "xls", "pdf", "other", "errors"), 0)
+    t0 = time.perf_counter()
+    for raw in raws:
+        mail = mailparser.parse_from_bytes(raw)
+        _ = (mail.subject, mail.from_, mail.date, mail.text_plain, mail.text_html)
+        counts["mails"] += 1
+        for att in mail.attachments:
+            payload = att.get("payload") or ""
+            data = base64.b64decode(payload) if att.get("binary") else payload.encode("utf-8", "replace")
+            floor_read_file(data, counts)
+    return time.perf_counter() - t0, counts
+
+
+# ---- synthetic ledgers --------------------------------------------------------------------------------
+
+def synthetic_ledger(folder: Path, n_units: int, n_activities: int, *, mailbox: str = "bench", uidvalidity: int = 1,
+                     n_messages: int | None = None, use_batch: bool = True) -> tuple[str, float]:
+    """A ledger of ``n_units`` units, each with accepted mail carrying its share of ``n_activities``,
+    written through pipeline/store.py. Returns the units CSV and the seconds it took."""
+    from parsers.model import Activity
+    from pipeline.records import Arrival, FileRecord, MessageResult
+    from pipeline.store import Store
+
+    rng = random.Random(5)
+    cats = ["county", "zone", "member", "society", "enterprise_sa", "college_sa", "base", "project"]
+    lines = ["unit_id,name,category,aliases,emails"]
+    for i in range(n_units):
+        lines.append(f"u{i:04d},唐山市第{i}科普单位,{cats[i % len(cats)]},,u{i:04d}@example.cn")
+    n_messages = n_messages or n_units + n_units // 2
+    per_unit = max(1, n_activities // n_units)
+    tz = timezone(timedelta(hours=8))
+    store = Store(folder / "ledger.sqlite3")
+    t0 = time.perf_counter()
+    base = datetime(2025, 9, 1, 9, 0, tzinfo=tz)
+    arrivals, results = [], []
+    for m in range(n_messages):
+        unit = m % n_units
+        when = base + timedelta(minutes=37 * m % (30 * 24 * 60))
+        key = f"<bench-{m:06d}@example.cn>"
+        arrivals.append(Arrival(mailbox, uidvalidity, str(m + 1), key, f"{m:064x}", key, when, when))
+        acts = [] if m >= n_units else [
+            Activity(f"科普活动{unit}-{k}", date(2025, 9, 1 + k % 28), date(2025, 9, 1 + k % 28), "唐山市路北区",
+                     None, rng.choice(["online", "offline", None]), rng.randint(10, 900), None, None,
+                     f"活动表.xlsx!Sheet1!R{k + 2}", {"date": f"9月{1 + k % 28}日"}) for k in range(per_unit)]
+        results.append((key, MessageResult(
+            outcome="accepted" if acts else "ignored", reason="已读取活动明细" if acts else "自动回复",
+            kind="submission" if acts else "auto_reply", message_id=key, sender=f"u{unit:04d}@example.cn",
+            sender_name="", subject=f"第{unit}单位科普月总结", received_at=when, late=when.day > 26,
+            unit_id=f"u{unit:04d}" if acts else None, files=[FileRecord("活动表.xlsx", "xlsx", "parsed", None, len(acts))],
+            activities=acts, carries_list=bool(acts), carries_narrative=bool(acts))))
+    for start in range(0, len(arrivals), 1000):
+        store.record_arrivals(arrivals[start:start + 1000])
+    if use_batch and hasattr(store, "commit_many"):
+        for start in range(0, len(results), 500):
+            store.commit_many([(k, r, None) for k, r in results[start:start + 500]])
+    else:
+        for key, result in results:
+            store.commit_message(key, result, None)
+    store.close()
+    return "\n".join(lines) + "\n", time.perf_counter() - t0
+
+
+# ---- the run --------------------------------------------------------------------------------------------
+
+def fmt_rate(n: int, seconds: float) -> str:
+    return f"{seconds:7.2f} s  {n / seconds:7.1f} msg/s" if seconds else "-"
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=1000, help="mails in the benchmark mailbox")
+    ap.add_argument("--seed", type=int, default=2025)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--big-mb", type=int, default=50, help="size of the big attachment for the memory run")
+    ap.add_argument("--poll-n", type=int, default=10_000, help="processed messages in the nothing-new poll run")
+    ap.add_argument("--units", type=int, default=1000, help="units in the digest/export ledger")
+    ap.add_argument("--activities", type=int, default=10_000, help="activities in the digest/export ledger")
+    ap.add_argument("--quick", action="store_true", help="n=200, poll-n=2000: a smoke run in under a minute")
+    ap.add_argument("--no-profile", action="store_true", help="skip the in-process profiled stage run")
+    ap.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases of {','.join(PHASES)}")
+    ap.add_argument("--json", type=Path, help="also write all figures here")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        child(json.loads(args.child))
+        return 0
+    if args.quick:
+        args.n, args.poll_n = min(args.n, 200), min(args.poll_n, 2000)
+    if not sys.platform.startswith("linux"):
+        print("bench/ingest.py needs Linux (Dovecot, /proc)", file=sys.stderr)
+        return 2
+
+    import mailset
+
+    phases = set(args.only.split(","))
+    want = phases.__contains__
+    from servers import DOVECOT_BIN, Dovecot, new_account
+
+    if not os.path.exists(DOVECOT_BIN):
+        print(f"{DOVECOT_BIN} missing: apt-get install dovecot-imapd", file=sys.stderr)
+        return 2
+    figures: dict = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "n": args.n, "workers": args.workers,
+                     "cpus": os.cpu_count()}
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    server = Dovecot()
+    try:
+        server.start()
+        print(f"# ingest benchmark, {figures['date']}, {os.cpu_count()} CPUs, {args.n} mails, "
+              f"{args.workers} workers")
+
+        t0 = time.perf_counter()
+        mails = mailset.build(args.n, args.seed)
+        sizes = sorted(len(r) for r in mails.raws)
+        with_att = [s for s in sizes if s >= 20 * 1024]
+        figures["corpus"] = {"seconds": time.perf_counter() - t0, "mb": mails.total_bytes / MB,
+                             "median_kb": statistics.median(sizes) / 1024,
+                             "with_attachments": len(with_att),
+                             "attachment_mail_kb": [min(with_att) / 1024, max(with_att) / 1024] if with_att else [],
+                             "legacy": mails.legacy}
+        c = figures["corpus"]
+        print(f"corpus: {args.n} mails, {c['mb']:.0f} MB, median {c['median_kb']:.0f} KB; {len(with_att)} with "
+              f"attachments ({c['attachment_mail_kb'][0]:.0f}-{c['attachment_mail_kb'][1]:.0f} KB), legacy "
+              f"{mails.legacy}; built in {c['seconds']:.1f} s")
+
+        account = new_account(server)
+        t0 = time.perf_counter()
+        account.append_many(mails.raws, list(mails.received))
+        figures["load_seconds"] = time.perf_counter() - t0
+        print(f"loaded into Dovecot in {figures['load_seconds']:.1f} s")
+
+        floor = parse_s = None
+        # -- floor
+        if want("floor"):
+            fetch_s, raws = floor_fetch(account, args.n)
+            parse_s, counts = floor_parse(raws)
+            del raws
+            floor = fetch_s + parse_s
+            figures["floor"] = {"fetch": fetch_s, "parse": parse_s, "total": floor, "files": counts}
+            print("\n## floor (libraries alone, one process)")
+            print(f"  fetch  UID FETCH BODY.PEEK[] (imapclient, debug off) {fmt_rate(args.n, fetch_s)}")
+            print(f"  parse  mail-parser + python-docx + calamine (+pypdf, soffice) {fmt_rate(args.n, parse_s)}  {counts}")
+            print(f"  total  {fmt_rate(args.n, floor)}   (two cores ideal: {fetch_s + parse_s / 2:.2f} s)")
+
+        # -- pipeline
+        if want("pipeline"):
+            cfg = write_config(tmp / "run", account, mails.units_csv, workers=args.workers,
+                               mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+            server_run = run_child({"argv": reingest_argv(cfg)}, tmp)
+            archive_run = run_child({"argv": reingest_argv(cfg, archive=True)}, tmp)
+            figures["pipeline"] = {"server": server_run, "archive": archive_run}
+            figures["ratio"] = {"server": server_run["wall"] / floor, "archive": archive_run["wall"] / parse_s} \
+                if floor else {"server": float("nan"), "archive": float("nan")}
+            print(f"\n## pipeline ({args.workers} workers)")
+            for name, r in (("reingest (server)", server_run), ("reingest --from-archive", archive_run)):
+                rss = r["rss_mb"]
+                print(f"  {name:24s} {fmt_rate(args.n, r['wall'])}  (+{r['import']:.2f} s imports; process "
+                      f"{r['process_total']:.1f} s)  peak RSS parent {rss['parent']:.0f} MB, worker "
+                      f"{rss.get('worker', 0):.0f} MB, forkserver {rss.get('forkserver', 0):.0f} MB, soffice "
+                      f"{rss.get('soffice', 0):.0f} MB; {r['printed']}")
+            print(f"  ratio pipeline/floor: server {figures['ratio']['server']:.2f} (target <= 1.3), "
+                  f"archive/parse-floor {figures['ratio']['archive']:.2f}")
+
+        # -- stages, in-process and profiled
+        if want("stages") and not args.no_profile:
+            cfg0 = write_config(tmp / "stages", account, mails.units_csv, workers=0,
+                                mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+            staged = run_child({"argv": reingest_argv(cfg0), "stages": True, "profile": True}, tmp)
+            figures["stages"] = staged
+            stages = dict(staged["stages"])
+            read_total = stages.pop("read (sandbox total)", 0.0)
+            inner = sum(stages.get(k, 0.0) for k in ("parse (MIME)", "extract (files)", "normalize"))
+            stages["read: other (sandbox, assembling)"] = max(0.0, read_total - inner)
+            stages["other (orchestration)"] = max(0.0, staged["wall"] - sum(stages.values()))
+            print(f"\n## stages, one process (workers: 0), profiled: {staged['wall']:.2f} s")
+            for name, secs in sorted(stages.items(), key=lambda kv: -kv[1]):
+                print(f"  {name:36s} {secs:7.2f} s  {1000 * secs / args.n:6.2f} ms/msg  {100 * secs / staged['wall']:5.1f} %")
+            prof = staged["profile"]
+            print(f"  profile (pyinstrument), top self time of {prof['total']:.1f} s:")
+            for name, secs in prof["self"]:
+                print(f"    {secs:7.2f} s  {name}")
+            print("  our functions, inclusive:")
+            for name, secs in prof["ours_inclusive"]:
+                print(f"    {secs:7.2f} s  {name}")
+
+        # -- memory with a big attachment
+        if want("memory"):
+            big = mailset.big_mail(mails.raws, args.big_mb)
+            account_big = new_account(server)
+            extra = mails.raws[:15]
+            account_big.append_many(extra + [big], list(mails.received[:16]))
+            cfg_big = write_config(tmp / "big", account_big, mails.units_csv, workers=args.workers,
+                                   mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+            big_run = run_child({"argv": ["--config", str(cfg_big), "poll"]}, tmp)
+            figures["big"] = {"mail_mb": len(big) / MB, **big_run}
+            rss = big_run["rss_mb"]
+            print(f"\n## memory: poll of 16 mails, one {len(big) / MB:.0f} MB ({args.big_mb} MB Word attachment)")
+            print(f"  {big_run['wall']:.2f} s; peak RSS parent {rss['parent']:.0f} MB, worker {rss.get('worker', 0):.0f} MB, "
+                  f"forkserver {rss.get('forkserver', 0):.0f} MB (target <= 300); {big_run['printed']}")
+
+        # -- digest and export over a synthetic ledger
+        if want("report"):
+            led = tmp / "ledger"
+            units_csv, built = synthetic_ledger(led / "var", args.units, args.activities)
+            cfg_led = write_config(led, account, units_csv, workers=0, mailbox_addr=mails.mailbox_addr,
+                                   admins=["admin@example.org"])
+            export_run = run_child({"argv": ["--config", str(cfg_led), "export", "--format", "xlsx",
+                                             "--out", str(led / "out.xlsx")]}, tmp)
+            digest_run = run_child({"argv": ["--config", str(cfg_led), "digest", "--dry-run",
+                                             "--date", "2025-09-20"]}, tmp)
+            figures["report"] = {"ledger_seconds": built, "export": export_run, "digest": digest_run}
+            print(f"\n## digest and export: {args.units} units, {args.activities} activities (ledger built in {built:.1f} s)")
+            for name, r in (("export --format xlsx", export_run), ("digest --dry-run", digest_run)):
+                print(f"  {name:22s} {r['wall']:6.2f} s (+{r['import']:.2f} s imports; process {r['process_total']:.1f} s)"
+                      f"  target <= 3 s; peak RSS {r['rss_mb']['parent']:.0f} MB")
+
+        # -- a poll with nothing new against a big processed mailbox
+        if want("poll"):
+            account_poll = new_account(server)
+            tiny = [(f"From: u{i}@example.cn\r\nTo: tskxpjb@126.com\r\nSubject: t{i}\r\nMessage-ID: <p{i}@example.cn>\r\n"
+                     f"Date: Mon, 15 Sep 2025 10:00:00 +0800\r\n\r\nhello {i}\r\n").encode() for i in range(args.poll_n)]
+            t0 = time.perf_counter()
+            uids = account_poll.append_many(tiny)
+            appended = time.perf_counter() - t0
+            pdir = tmp / "poll"
+            from pipeline.config import MailboxConfig
+            from pipeline.mailbox import ImapSource
+            name = ImapSource(MailboxConfig(**account_poll.mailbox_config())).name
+            units_csv, built = synthetic_ledger(pdir / "var", 500, 2000, mailbox=name,
+                                                uidvalidity=account_poll.uidvalidity(), n_messages=args.poll_n)
+            assert len(uids) == args.poll_n
+            cfg_poll = write_config(pdir, account_poll, units_csv, workers=args.workers,
+                                    mailbox_addr=mails.mailbox_addr, admins=["admin@example.org"])
+            poll_run = run_child({"argv": ["--config", str(cfg_poll), "poll"]}, tmp)
+            poll_again = run_child({"argv": ["--config", str(cfg_poll), "poll"]}, tmp)
+            figures["poll"] = {"mailbox": args.poll_n, "append_seconds": appended, "ledger_seconds": built,
+                               "first": poll_run, "again": poll_again}
+            print(f"\n## poll, nothing new, {args.poll_n} processed messages in the mailbox")
+            for label, r in (("poll", poll_run), ("poll again", poll_again)):
+                print(f"  {label:22s} {r['wall']:6.2f} s (+{r['import']:.2f} s imports)  target <= 0.5 s; {r['printed']}")
+    finally:
+        server.cleanup()
+        shutil.rmtree(tmp, ignore_errors=True)
+    recorded = ROOT / "bench" / "RESULTS.md"
+    if recorded.exists():
+        print(f"\n## recorded before/after figures ({recorded.relative_to(ROOT)})\n")
+        print(recorded.read_text(encoding="utf-8"))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2, ensure_ascii=False, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
