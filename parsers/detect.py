@@ -154,7 +154,7 @@ def _ole_kind(data: bytes, ext: str) -> str:
         return "wps" if ext == "wps" else "doc"
     if "workbook" in names or "book" in names:
         head = _stream_head(data, streams, fat, "workbook" if "workbook" in names else "book")
-        if _biff_encrypted(head):
+        if biff_encrypted(head):
             return "encrypted"
         return "et" if ext == "et" else "xls"
     if "powerpoint document" in names:
@@ -191,7 +191,7 @@ def _word_encrypted(fib: bytes) -> bool:
     return ident in (0xA5EC, 0xA5DC) and bool(flags & 0x0100)
 
 
-def _biff_encrypted(stream: bytes) -> bool:
+def biff_encrypted(stream: bytes) -> bool:
     # A FILEPASS record (0x002F) follows the workbook BOF when the file has a password.
     pos = 0
     for _ in range(4):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,6 +20,8 @@ from itertools import islice
 from typing import Any
 
 import python_calamine
+
+from .detect import biff_encrypted
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"
@@ -155,17 +156,8 @@ def _xls_filepass(data: bytes) -> bool:
     keeps the byte scan from matching cell data.
     """
     for m in _BIFF_BOF.finditer(data):
-        if m.start() % 64:
-            continue
-        pos = m.start()
-        for _ in range(4):
-            if pos + 4 > len(data):
-                return False
-            rec, length = struct.unpack_from("<HH", data, pos)
-            if rec == 0x002F:
-                return True
-            pos += 4 + length
-        return False
+        if m.start() % 64 == 0:
+            return biff_encrypted(data[m.start():m.start() + 4096])
     return False
 
 
