@@ -9,6 +9,7 @@ reminders sent; outgoing mail that failed. ``as_of`` gives the state at the end 
 """
 from __future__ import annotations
 
+import json
 import logging
 import tempfile
 from datetime import date, datetime, time, timedelta, timezone
@@ -23,6 +24,7 @@ from .config import CATEGORIES
 from .export import dataset
 from .records import Outgoing
 from .reminders import reminders_between
+from .trust import AUTH_FLAG, SENDER_FLAG
 from .review import questions, review_items
 from .workbook import write_workbook
 
@@ -30,6 +32,8 @@ log = logging.getLogger(__name__)
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_CID = "progress-chart@summary-mailbox"
+OUTBOX_PROBLEM_CN = {"failed": "发送失败", "unconfirmed": "未确认是否送达（请人工核实，系统不会自动重发）",
+                     "suppressed": "超过每人每日自动回复上限，未发送"}
 STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
 
 
@@ -110,8 +114,16 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
     review = review_items(pipeline, data)
     asked = questions(pipeline, today)
     activities = data["activities"]
-    failed = [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"], error=r["last_error"])
-              for r in store.outbox() if r["state"] == "failed"]
+    failed = [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
+                   error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
+              for r in store.outbox_problems()]
+    trust = []  # submissions whose sender could not be vouched for (pipeline/trust.py)
+    for m in data["messages"]:
+        row = rows.get(m["message_id"])
+        flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))] if row else []
+        if flags and m["status"] != "ignored":
+            trust.append(dict(when=_short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
+                              unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
     late_units = [dict(name=u["name"], when=_short_time(u["last_received_at"])) for u in units if u["late"]]
     for item in late_units:  # the first submission is what made the unit late
         unit_id = next(u["unit_id"] for u in units if u["name"] == item["name"])
@@ -138,6 +150,7 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
         reminders=reminders_between(store, registry, since.astimezone(config.campaign.tz).date() + timedelta(days=1)
                                     if by_arrival else today, today),
         failed=failed,
+        trust=trust,
         activities=len(activities),
         participants=sum(a["participants"] or 0 for a in activities),
         online=sum(a.get("participants_online") or 0 for a in activities),

@@ -4,6 +4,7 @@ import io
 import re
 from datetime import date
 from email import message_from_bytes, policy
+from email.utils import parseaddr
 
 import pandas as pd
 import pytest
@@ -62,6 +63,12 @@ def test_digest_reaches_admins_with_matching_counts_workbook_and_chart(imap_acco
     for item in review:  # every review item carries a command that settles it
         assert item["message_id"] in text
     assert "python run.py review" in text
+    # a unit named by the content of a mail from an address not registered for it is flagged for checking
+    personal = [m for m in sample.mails if m.truth.case == "personal_sender"]
+    assert personal and "需要核实发件人的报送" in text
+    flagged = text.split("需要核实发件人的报送", 1)[1]
+    for mail in personal:
+        assert parseaddr(message_from_bytes(mail.raw)["From"])[1].lower() in flagged
 
     # the chart: an image part with a Content-ID that the HTML references
     html_part = message.get_body(("html",))
