@@ -25,21 +25,35 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-09-01") from None
 
 
+class _Console(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is now, not the stream that was current when it was made."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:
+        pass
+
+
 def setup_logging(config: Config, verbose: bool) -> None:
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     root = logging.getLogger()
     root.setLevel(logging.INFO)
-    for handler in list(root.handlers):
+    for handler in [h for h in root.handlers if getattr(h, "ours", False)]:  # a second run in one process
         root.removeHandler(handler)
+        handler.close()
     to_file = logging.handlers.RotatingFileHandler(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5,
                                                    encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root.addHandler(to_file)
-    console = logging.StreamHandler(sys.stderr)
+    console = _Console()
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
-    root.addHandler(console)
+    for handler in (to_file, console):
+        handler.ours = True
+        root.addHandler(handler)
     for noisy in ("imapclient", "imaplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
