@@ -13,6 +13,7 @@ import json
 import logging
 import shlex
 from dataclasses import dataclass, field
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,13 @@ class ReviewItem:
 
 def quote(value: str) -> str:
     return shlex.quote(value)
+
+
+def program(config) -> str:
+    """The command line an admin types for this configuration (``--config`` unless it is the default)."""
+    if config.path is None or config.path == (Path.cwd() / "config.yaml").resolve():
+        return PROGRAM
+    return f"{PROGRAM} --config {quote(str(config.path))}"
 
 
 def find_message(store, ident: str):
@@ -67,23 +75,23 @@ def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _advice(reason: str, row, candidates: list[str], registry) -> tuple[list[str], str]:
+def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
     ident = quote(row["message_id"] or row["key"])
-    dismiss = f"{PROGRAM} review dismiss {ident} --reason '…'"
+    dismiss = f"{prog} review dismiss {ident} --reason '…'"
     if row["state"] == "parked" or row["kind"] == "unreadable":
-        return ([f"{PROGRAM} review reprocess {ident}", dismiss],
+        return ([f"{prog} review reprocess {ident}", dismiss],
                 "程序处理这封邮件时出错：排除故障（或更新程序）后重新处理；若无需处理则排除")
     if row["state"] != "done":
-        return [f"{PROGRAM} review reprocess {ident}"], "尚未处理完，通常下一轮会自动处理"
+        return [f"{prog} review reprocess {ident}"], "尚未处理完，通常下一轮会自动处理"
     if row["unit_id"] is None:
         if candidates:
             names = "、".join(f"{registry.by_id[c].name}（{c}）" for c in candidates if c in registry.by_id)
-            return ([f"{PROGRAM} review assign {ident} {quote(c)}" for c in candidates] + [dismiss],
+            return ([f"{prog} review assign {ident} {quote(c)}" for c in candidates] + [dismiss],
                     f"确认是哪个单位的报送后归属（可能是：{names}），以后该地址的来信自动归属")
-        return ([f"{PROGRAM} review assign {ident} 单位编号", dismiss],
+        return ([f"{prog} review assign {ident} 单位编号", dismiss],
                 "查明报送单位后归属（单位编号见汇总表），以后该地址的来信自动归属；若不是报送则排除")
-    return ([dismiss, f"{PROGRAM} review reprocess {ident}"],
+    return ([dismiss, f"{prog} review reprocess {ident}"],
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
 
 
@@ -104,7 +112,7 @@ def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
             candidates = [c for c in json.loads(row["candidates"] or "[]") if isinstance(c, str)]
         except ValueError:
             candidates = []
-        commands, advice = _advice(m["reason"], row, candidates, pipeline.registry)
+        commands, advice = _advice(m["reason"], row, candidates, pipeline.registry, program(pipeline.config))
         items.append(ReviewItem(m["message_id"], m["received_at"] or "", m["sender"], m["subject"], m["reason"],
                                 m["unit_id"], candidates, commands, advice))
     return items
@@ -123,7 +131,7 @@ def questions(pipeline, as_of=None) -> list[dict]:
         out.append(dict(message_id=ident, received_at=received, sender=row["sender"] or "",
                         sender_name=row["sender_name"] or "", subject=row["subject"] or "",
                         excerpt=_excerpt(row["excerpt"] or ""),
-                        command=f"{PROGRAM} review dismiss {quote(ident)} --reason 已答复"))
+                        command=f"{program(pipeline.config)} review dismiss {quote(ident)} --reason 已答复"))
     return out
 
 

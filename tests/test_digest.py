@@ -62,7 +62,7 @@ def test_digest_reaches_admins_with_matching_counts_workbook_and_chart(imap_acco
     assert f"需要答复的来信（{len(questions)}）" in text
     for item in review:  # every review item carries a command that settles it
         assert item["message_id"] in text
-    assert "python run.py review" in text
+    assert f"python run.py --config {config.resolve()} review" in text  # the admin can paste it as it is
     # a unit named by the content of a mail from an address not registered for it is flagged for checking
     personal = [m for m in sample.mails if m.truth.case == "personal_sender"]
     assert personal and "需要核实发件人的报送" in text
