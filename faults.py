@@ -95,10 +95,3 @@ def kill_now(name: str = "") -> None:
     if os.name == "posix":
         os.kill(os.getpid(), signal.SIGKILL)
     os._exit(137)
-
-
-def reload() -> None:
-    """Re-read the environment (tests that set the variable in-process)."""
-    global _TARGETS
-    _TARGETS = _targets()
-    _HITS.clear()

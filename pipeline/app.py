@@ -48,8 +48,13 @@ class CycleReport:
         outcomes = ", ".join(f"{k} {v}" for k, v in sorted(self.outcomes.items())) or "none"
         sent = f"; sent {self.flush.sent}, deferred {self.flush.retried}, failed {self.flush.failed}" \
             if self.flush else ""
+        if self.flush and (self.flush.unconfirmed or self.flush.suppressed):
+            sent += f", unconfirmed {self.flush.unconfirmed}, suppressed {self.flush.suppressed}"
+        if self.flush and self.flush.outage:
+            sent += f" (mail server: {self.flush.outage})"
+        trouble = f"; parsers could not run: {self.sandbox_error}" if self.sandbox_error else ""
         return (f"fetched {self.fetched} (new {self.new}); processed {self.processed} ({outcomes}); "
-                f"errors {self.failed}, parked {self.parked}{sent}")
+                f"errors {self.failed}, parked {self.parked}{sent}{trouble}")
 
 
 def prepare_data_dir(path: Path) -> Path:

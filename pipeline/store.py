@@ -176,9 +176,6 @@ class Store:
                 " WHERE state = 'pending' AND attempts > 0")
         return charged
 
-    def crashes(self, key: str) -> int:
-        return int(self.get_state(f"crashes:{key}") or 0)
-
     def unclaim(self, keys: list[str]) -> None:
         """Give back attempts counted for messages that were never tried (the parsers could not start)."""
         with self.transaction() as db:
