@@ -97,6 +97,10 @@ def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderRepo
     return report
 
 
+STATE_CN = {"sent": "已发送", "pending": "待发送", "sending": "发送中", "failed": "发送失败",
+            "unconfirmed": "未确认送达", "suppressed": "超过每日上限未发", "withdrawn": "已撤回（单位已报送）"}
+
+
 def reminders_between(store, registry, first: date, last: date) -> list[dict]:
     """Reminders of the days first..last (inclusive), for the digest."""
     out = []
@@ -113,7 +117,8 @@ def reminders_between(store, registry, first: date, last: date) -> list[dict]:
         unit = registry.get(parts[1])
         out.append(dict(unit=unit.name if unit else parts[1],
                         kind="未报送提醒" if parts[0] == "reminder" else "活动数不足提醒",
-                        to=", ".join(_json_list(row["recipients"])), state=row["state"], day=day))
+                        to=", ".join(_json_list(row["recipients"])), state=STATE_CN.get(row["state"], row["state"]),
+                        sent=row["state"] == "sent", day=day))
     return out
 
 

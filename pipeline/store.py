@@ -75,6 +75,10 @@ CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one mess
 """
 
 
+def _like_escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -211,6 +215,10 @@ class Store:
                  key))
             if outgoing is not None:
                 self._enqueue(db, outgoing)
+            if result.unit_id and result.kind == "submission":  # a reminder not yet sent is moot now
+                db.execute("UPDATE outbox SET state='withdrawn', last_error='单位已报送，提醒撤回'"
+                           " WHERE kind='reminder' AND state='pending' AND dedupe LIKE ? ESCAPE '\\'",
+                           (f"reminder:{_like_escape(result.unit_id)}:%",))
             checkpoint("commit_before")
 
     def record_failure(self, key: str, error: str, park: bool, result: MessageResult | None = None) -> None:

@@ -90,3 +90,27 @@ def test_reminders_once_per_unit_per_day_across_restarts(imap_account, smtp_sink
     assert set(again) == still_missing & with_address and set(again.values()) == {1}
     assert not set(notes) & short  # a shortfall note goes once, whatever the day
     assert set(notes.values()) <= {1}
+
+
+def test_a_reminder_not_yet_sent_is_withdrawn_when_the_unit_submits(tmp_path):
+    """The sending limit held a reminder back; meanwhile the unit's summary arrived: it must not go out."""
+    from pipeline.records import MessageResult, Outgoing
+    from pipeline.reminders import reminders_between
+    from pipeline.registry import Registry, Unit
+    from pipeline.store import Store
+
+    store = Store(tmp_path / "ledger.sqlite3")
+    for unit in ("lu_nan", "luxnan"):  # "_" must not act as a LIKE wildcard
+        store.enqueue(Outgoing("reminder", f"reminder:{unit}:2025-09-23", [f"{unit}@126.com"], "提醒", b"x"))
+    store.enqueue(Outgoing("reminder", "shortfall:lu_nan:2025-09-23", ["lu_nan@126.com"], "提醒", b"x"))
+    result = MessageResult(outcome="accepted", reason="", kind="submission", message_id="<m@x>",
+                           sender="lu_nan@126.com", sender_name="", subject="总结",
+                           received_at=datetime(2025, 9, 23, 10, tzinfo=timezone.utc), late=False, unit_id="lu_nan")
+    store.commit_message("<m@x>", result, None)
+    states = {r["dedupe"]: r["state"] for r in store.outbox()}
+    assert states == {"reminder:lu_nan:2025-09-23": "withdrawn", "reminder:luxnan:2025-09-23": "pending",
+                      "shortfall:lu_nan:2025-09-23": "pending"}
+    registry = Registry([Unit("lu_nan", "路南区", "county"), Unit("luxnan", "路北区", "county")])
+    day = datetime(2025, 9, 23).date()
+    listed = {r["unit"]: r["state"] for r in reminders_between(store, registry, day, day) if r["kind"] == "未报送提醒"}
+    assert listed == {"路南区": "已撤回（单位已报送）", "路北区": "待发送"}
