@@ -110,8 +110,39 @@ def cmd_remind(pipeline: Pipeline, args) -> int:
     return 0
 
 
+def cmd_outbox(pipeline: Pipeline, args) -> int:
+    store = pipeline.store
+    if args.action == "list":
+        problems = store.outbox_problems()
+        for row in problems:
+            print(f"{row['id']:>5}  {row['state']:<11} {row['kind']:<8} {row['recipients']}  {row['subject']}\n"
+                  f"       {row['last_error'] or ''}")
+        print(f"{len(problems)} mail(s) need a look" if problems else "nothing: every mail was delivered or is queued")
+        return 0
+    row = next((r for r in store.outbox() if r["id"] == args.id), None)
+    if row is None:
+        print(f"outbox: no mail with id {args.id} (see `outbox list`)", file=sys.stderr)
+        return 2
+    if args.action == "confirm":
+        if row["state"] != "unconfirmed":
+            print(f"outbox: mail {args.id} is {row['state']}, not unconfirmed", file=sys.stderr)
+            return 2
+        store.outbox_mark(args.id, "sent", error="送达已由人工确认")
+        print(f"mail {args.id} marked sent")
+        return 0
+    if row["state"] in ("pending", "sending", "sent"):
+        print(f"outbox: mail {args.id} is {row['state']}; only failed, unconfirmed or suppressed mail is resent",
+              file=sys.stderr)
+        return 2
+    store.outbox_requeue(args.id)
+    report = pipeline.flush_outbox()
+    print(f"mail {args.id} queued again; sent {report.sent} now")
+    return 0
+
+
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
-            "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind}
+            "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
+            "outbox": cmd_outbox}
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

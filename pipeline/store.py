@@ -331,6 +331,13 @@ class Store:
                 " WHERE id=?",
                 (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
 
+    def outbox_requeue(self, mail_id: int) -> None:
+        """A person asked to send a mail again: its tries and its age start afresh (the per-recipient
+        daily cap still applies)."""
+        with self.transaction() as db:
+            db.execute("UPDATE outbox SET state='pending', attempts=0, next_try=NULL, created_at=? WHERE id=?",
+                       (_iso(utcnow()), mail_id))
+
     def sent_since(self, moment: datetime) -> int:
         return self.db.execute("SELECT COUNT(*) FROM outbox WHERE state IN ('sent', 'unconfirmed') AND sent_at >= ?",
                                (_iso(moment),)).fetchone()[0]

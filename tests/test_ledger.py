@@ -120,3 +120,28 @@ def test_status_and_demo(tmp_path, capsys):
     assert len(data["messages"]) > 50 and len(data["activities"]) > 50
     assert main(["--config", str(tmp_path / "demo" / "config.yaml"), "status"]) == 0
     assert "submitted" in capsys.readouterr().out
+
+
+def test_outbox_command_confirms_and_resends(config_path, tmp_path, capsys):
+    from pipeline.records import Outgoing
+    from pipeline.store import Store
+
+    assert main(["--config", str(config_path), "poll"]) == 0
+    store = Store(tmp_path / "var" / "ledger.sqlite3")
+    for n in (1, 2):
+        store.enqueue(Outgoing("ack", f"ack:manual-{n}", [f"u{n}@126.com"], f"回执{n}", b"Subject: x\r\n\r\nx\r\n"))
+    ids = [r["id"] for r in store.outbox() if r["dedupe"].startswith("ack:manual-")]
+    store.outbox_mark(ids[0], "unconfirmed", error="connection lost after the final dot")
+    store.outbox_mark(ids[1], "failed", error="554 DT:SPM")
+    capsys.readouterr()
+    assert main(["--config", str(config_path), "outbox", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "unconfirmed" in listed and "554 DT:SPM" in listed and "2 mail(s) need a look" in listed
+    assert main(["--config", str(config_path), "outbox", "resend", str(ids[0] + 1000)]) == 2
+    assert main(["--config", str(config_path), "outbox", "confirm", str(ids[1])]) == 2  # failed is not unconfirmed
+    assert main(["--config", str(config_path), "outbox", "confirm", str(ids[0])]) == 0
+    sent_before = len(list((tmp_path / "sent").glob("*.eml")))
+    assert main(["--config", str(config_path), "outbox", "resend", str(ids[1])]) == 0
+    assert len(list((tmp_path / "sent").glob("*.eml"))) == sent_before + 1
+    assert {r["id"]: r["state"] for r in store.outbox() if r["id"] in ids} == {ids[0]: "sent", ids[1]: "sent"}
+    assert main(["--config", str(config_path), "outbox", "resend", str(ids[1])]) == 2  # never twice by accident
