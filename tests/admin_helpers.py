@@ -9,11 +9,14 @@ import yaml
 from run import main
 
 
-def write_config(tmp_path: Path, account, sink, sample, monkeypatch, **extra) -> Path:
-    """A config for the loopback Dovecot account and SMTP sink, with the sample's registry."""
+def write_config(tmp_path: Path, account, sink, sample, monkeypatch, *, ssl: bool = False, **extra) -> Path:
+    """A config for the loopback Dovecot account and SMTP sink, with the sample's registry.
+    ``mailbox={...}`` / ``smtp={...}`` override single keys (a proxy's port, a short timeout)."""
     monkeypatch.setenv("TEST_MAILBOX_PASSWORD", account.password)
-    mailbox = account.mailbox_config(ssl=False)
+    mailbox = account.mailbox_config(ssl=ssl)
     mailbox["password"] = "${TEST_MAILBOX_PASSWORD}"
+    if ssl:
+        mailbox.update(cafile=account.cafile, ssl_verify=True)
     mailbox.update(extra.pop("mailbox", {}))
     (tmp_path / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
     config = {"mailbox": mailbox,

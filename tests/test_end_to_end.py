@@ -4,38 +4,14 @@ A realistic mixed mailbox from the sample generator is loaded into Dovecot; `pol
 message once, export what the generator says is true, and send exactly one acknowledgment per
 submission. A second poll and a reingest change no row and send nothing.
 """
-import json
 import time
-from pathlib import Path
 
 import pytest
-import yaml
 
+from admin_helpers import export, load, write_config
 from run import main
 from samples import generate
 from truth import compare
-
-
-def write_config(tmp_path: Path, account, sink, sample, monkeypatch, *, ssl=False, **extra) -> Path:
-    monkeypatch.setenv("TEST_MAILBOX_PASSWORD", account.password)
-    mailbox = account.mailbox_config(ssl=ssl)
-    mailbox["password"] = "${TEST_MAILBOX_PASSWORD}"
-    if ssl:
-        mailbox["cafile"] = account.cafile
-        mailbox["ssl_verify"] = True
-    (tmp_path / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
-    config = {"mailbox": mailbox,
-              "smtp": {**sink.smtp_config(), "from": sample.mailbox_addr, "max_per_minute": 1000},
-              "admins": list(sample.admin_addrs), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 2}, **extra}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
-
-
-def export(config: Path, tmp_path: Path, name="out.json") -> dict:
-    assert main(["--config", str(config), "export", "--format", "json", "--out", str(tmp_path / name)]) == 0
-    return json.loads((tmp_path / name).read_text(encoding="utf-8"))
 
 
 def _sender(raw: bytes) -> str:
@@ -45,10 +21,6 @@ def _sender(raw: bytes) -> str:
     return parseaddr(message_from_bytes(raw)["From"])[1].lower()
 
 
-def load(account, sample) -> None:
-    account.append_many([m.raw for m in sample.mails], [m.received for m in sample.mails])
-
-
 @pytest.fixture(scope="module")
 def sample():
     return generate(seed=11)
@@ -56,7 +28,7 @@ def sample():
 
 def test_poll_matches_truth_and_acknowledges_each_submission_once(imap_account, smtp_sink, tmp_path, sample,
                                                                   monkeypatch):
-    load(imap_account, sample)
+    load(imap_account, sample.mails)
     config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch)
     assert main(["--config", str(config), "poll"]) == 0
 

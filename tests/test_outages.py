@@ -11,13 +11,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-import yaml
 
 import pipeline.mailbox as mailbox
 from outbox.queue import flush
 from outbox.smtp import SmtpTransport
 from parsers.sandbox import Sandbox
 from pipeline.store import Store
+from admin_helpers import write_config
 from run import main
 from samples import generate
 from servers import SmtpSink
@@ -96,18 +96,7 @@ def quick_retries(monkeypatch):
     monkeypatch.setattr(mailbox, "RECONNECT_DELAYS", (0.05, 0.1, 0.2))
 
 
-def write_config(tmp_path: Path, sample, *, port: int, password: str, user: str, sink: SmtpSink,
-                 monkeypatch, **extra) -> Path:
-    monkeypatch.setenv("TEST_MAILBOX_PASSWORD", password)
-    (tmp_path / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
-    config = {"mailbox": {"host": "127.0.0.1", "port": port, "ssl": False, "username": user,
-                          "password": "${TEST_MAILBOX_PASSWORD}", "fetch_batch": 4, "timeout_seconds": 10},
-              "smtp": {**sink.smtp_config(), "from": sample.mailbox_addr, "max_per_minute": 1000},
-              "admins": list(sample.admin_addrs), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 1}, **extra}
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    return path
+OUTAGE_MAILBOX = {"fetch_batch": 4, "timeout_seconds": 10}
 
 
 class Log:
@@ -135,8 +124,8 @@ def test_connection_cut_mid_fetch_reconnects_and_loses_nothing(imap_account, smt
     imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
     proxy = CuttingProxy(imap_account.port)
     try:
-        config = write_config(tmp_path, sample, port=proxy.port, password=imap_account.password,
-                              user=imap_account.user, sink=smtp_sink, monkeypatch=monkeypatch)
+        config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch,
+                              mailbox={**OUTAGE_MAILBOX, "port": proxy.port}, extraction={"workers": 1})
         proxy.cut_after(300_000)  # inside the FETCH of a batch
         proxy.refuse(0)
         logs = Log(tmp_path)
@@ -171,8 +160,9 @@ def test_login_refused_server_down_and_expunged_mail(imap_account, smtp_sink, tm
     imap_account.append_many([m.raw for m in first], [m.received for m in first])
     proxy = CuttingProxy(imap_account.port)
     try:
-        config = write_config(tmp_path, sample, port=proxy.port, password="wrong", user=imap_account.user,
-                              sink=smtp_sink, monkeypatch=monkeypatch)
+        config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch,
+                              mailbox={**OUTAGE_MAILBOX, "port": proxy.port}, extraction={"workers": 1})
+        monkeypatch.setenv("TEST_MAILBOX_PASSWORD", "wrong")
         logs = Log(tmp_path)
         assert main(["--config", str(config), "poll"]) == 1
         err = capsys.readouterr().err
@@ -207,8 +197,7 @@ def test_login_refused_server_down_and_expunged_mail(imap_account, smtp_sink, tm
 def test_parsers_that_cannot_start_park_nothing(imap_account, smtp_sink, tmp_path, sample, monkeypatch):
     mails = sample.mails[:6]
     imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
-    config = write_config(tmp_path, sample, port=imap_account.port, password=imap_account.password,
-                          user=imap_account.user, sink=smtp_sink, monkeypatch=monkeypatch,
+    config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch, mailbox=OUTAGE_MAILBOX,
                           extraction={"workers": 1, "max_attempts": 1})
 
     def no_fork(self, workers):
