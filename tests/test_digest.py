@@ -11,6 +11,7 @@ import pytest
 from openpyxl import load_workbook
 
 from admin_helpers import export, load, write_config
+from conftest import missing_tool
 from run import main
 from samples import generate
 
@@ -130,7 +131,7 @@ def test_chart_draws_chinese_in_an_installed_cjk_font():
 
     family = cjk_font()
     if family is None:
-        pytest.skip("no CJK font installed (apt-get install fonts-wqy-microhei)")
+        missing_tool("no CJK font installed (apt-get install fonts-wqy-microhei)")
     path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
     font = FT2Font(path)
     text = "".join(SHORT_LABELS.values()) + "各类别报送进度单位数每日收到的邮件柱及累计线应已"

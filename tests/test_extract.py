@@ -25,6 +25,7 @@ from parsers.legacy import legacy_to_text
 from parsers.model import FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
+from conftest import missing_tool
 from corpus import CORPUS
 HEADER = ["活动名称", "活动时间", "活动地点", "参与人数"]
 ROWS = [["科普讲座进社区", "9月16日", "路北区图书馆", "200"], ["科普展览", "9月20日", "市民广场", "约500人"]]
@@ -272,7 +273,7 @@ def make_odt() -> bytes:
 def doc_bytes(tmp_path_factory) -> bytes:
     soffice = shutil.which("soffice")
     if not soffice:
-        pytest.skip("LibreOffice (soffice) is not installed")
+        missing_tool("LibreOffice (soffice) is not installed")
     work = tmp_path_factory.mktemp("doc")
     (work / "总结.odt").write_bytes(make_odt())
     subprocess.run([soffice, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless",
@@ -291,7 +292,7 @@ def test_doc_through_libreoffice_keeps_tables(doc_bytes):
 
 def test_doc_text_fallback_without_libreoffice(doc_bytes, monkeypatch):
     if not (shutil.which("antiword") or shutil.which("catdoc")):
-        pytest.skip("neither antiword nor catdoc is installed")
+        missing_tool("neither antiword nor catdoc is installed")
     assert "科普讲座进社区" in legacy_to_text(doc_bytes, "doc")
     monkeypatch.setattr(extract_module, "legacy_to_docx", lambda data, kind: None)  # as if absent
     r = only(extract_file("总结.doc", doc_bytes))

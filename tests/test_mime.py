@@ -401,14 +401,12 @@ def test_huge_header_is_capped_cheaply():
     raw = mail(text_part("body"), subject=folded, extra=[("X-Big", "y" * 120_000)])
     assert len(raw) > 210_000
     tracemalloc.start()
-    start = time.perf_counter()
     env = parse_message(raw)
-    elapsed = time.perf_counter() - start
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert env.subject.startswith("Die heiße Zypernsonne 0") and env.text == "body"
     assert any("邮件头过长" in d for d in env.defects)
-    assert peak < 40_000_000 and elapsed < 1.0, (peak, elapsed)
+    assert peak < 40_000_000, peak  # the stdlib alone takes ~370 MB here; its time is in bench/parsing.py
 
 
 @pytest.mark.parametrize("value, expected", [("<abc@126.com>", "<abc@126.com>"), ("  <abc@\r\n 126.com> ", "<abc@126.com>"),
@@ -491,27 +489,19 @@ def test_deep_multipart_nesting_is_bounded():
     assert any("嵌套" in d for d in env.defects)
 
 
-def test_speed_on_a_150kb_mail():
+def test_a_typical_150kb_mail():
     raw = mail(multipart("mixed", [
         multipart("alternative", [text_part("各位好，附件是总结。" * 300), text_part("<p>各位好</p>" * 300, "html")]),
         file_part(random.Random(1).randbytes(80_000), DOCX, f'attachment; filename="{b_word(NAME, "GBK")}"'),
         file_part(random.Random(2).randbytes(25_000), XLSX, "attachment; filename*=UTF-8''%E8%A1%A8.xlsx"),
     ]), subject=b_word("活动总结"))
     assert 140_000 < len(raw) < 180_000
-    parse_message(raw)
-    runs = 20
-    start = time.perf_counter()
-    for _ in range(runs):
-        env = parse_message(raw)
-    per_mail = (time.perf_counter() - start) / runs
-    print(f"\nparse_message on a {len(raw) // 1024} KB mail: {per_mail * 1000:.1f} ms")
-    assert names(env) == [NAME, "表.xlsx"]
-    assert per_mail < 0.05
+    assert names(parse_message(raw)) == [NAME, "表.xlsx"]  # its speed: bench/parsing.py
 
 
 # ---------------------------------------------------------------- corpus
 
-def test_corpus_never_raises_and_stays_fast():
+def test_corpus_never_raises():
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} not present (shared corpus is optional)")
     total, slowest, results = 0.0, (0.0, ""), {}
@@ -523,7 +513,6 @@ def test_corpus_never_raises_and_stays_fast():
         total += elapsed
         slowest = max(slowest, (elapsed, path.name))
         assert isinstance(env, Envelope), path.name
-        assert elapsed < 2.0, (path.name, elapsed)
         results[path.name] = env
     print(f"\ncorpus: {len(results)} files in {total:.2f} s, slowest {slowest[1]} {slowest[0] * 1000:.0f} ms")
 

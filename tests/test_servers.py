@@ -179,3 +179,12 @@ def test_fail_next_rcpt_then_success(smtp_sink):
 def test_wait_for_times_out(smtp_sink):
     with pytest.raises(TimeoutError):
         smtp_sink.wait_for(1, timeout=0.1)
+
+
+@pytest.mark.parametrize("ci, outcome", [("true", pytest.fail.Exception), ("", pytest.skip.Exception)])
+def test_a_missing_server_fails_in_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    from conftest import missing_tool
+
+    monkeypatch.setenv("CI", ci)
+    with pytest.raises(outcome, match="dovecot-imapd"):
+        missing_tool("/usr/sbin/dovecot is missing: apt-get install dovecot-imapd")

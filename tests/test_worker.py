@@ -129,15 +129,12 @@ def test_idle_polls_seconds_after_new_mail(imap_account, smtp_sink, tmp_path, sa
     try:
         smtp_sink.wait_for(1, timeout=30)
         time.sleep(1.0)  # the IDLE connection is up
-        started = time.monotonic()
         load(imap_account, mails[1:])
         smtp_sink.wait_for(2, timeout=20)  # the interval poll is an hour away: only IDLE can do this
-        elapsed = time.monotonic() - started
     finally:
         stop.set()
         worker.join(30)
     assert not worker.is_alive()
-    assert elapsed < 15
 
 
 class _FakeClient:
