@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from .mailtext import utf8_or_gb18030
+
 _CHUNK = 1 << 20
 _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".gif", ".bmp", ".heic", ".tif", ".tiff", ".webp")
@@ -130,12 +132,7 @@ def member_name(info: zipfile.ZipInfo) -> str:
         raw = name.encode("cp437")
     except UnicodeEncodeError:
         return name  # zipfile was told another encoding; keep what it made
-    for enc in ("utf-8", "gb18030"):  # some tools write UTF-8 without setting the flag
-        try:
-            return raw.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    return name
+    return utf8_or_gb18030(raw) or name  # some tools write UTF-8 without setting the flag
 
 
 def _unicode_path_extra(extra: bytes) -> str:

@@ -17,6 +17,12 @@ _MAX_DIR_ENTRIES = 4096
 _MAX_ZIP_SCAN = 2000
 
 
+def is_encrypted(data: bytes) -> bool:
+    """A password-protected Office file (OLE2 .doc/.xls/.wps/.et, OOXML inside OLE2, or ODF)."""
+    return data.startswith(OLE_MAGIC) and _ole_kind(data, "") == "encrypted" or \
+        data.startswith(_ZIP_MAGICS) and _zip_kind(data, "") == "encrypted"
+
+
 def detect_kind(name: str, data: bytes, content_type: str = "") -> str:
     """One of docx|xlsx|xlsm|xlsb|pptx|ods|odt|xls|doc|wps|et|ppt|pdf|zip|rar|7z|gz|image|
     text|msg|eml|encrypted|other."""

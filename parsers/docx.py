@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree as ET
+
+from .detect import OLE_MAGIC, is_encrypted
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"
@@ -25,7 +26,6 @@ NOT_DOCX = "文件不是 Word 文档（.docx），无法读取"
 OLD_DOC = "文件是旧版 Word（.doc）格式，不是 .docx"
 TOO_BIG = "文件内容过大，无法读取"
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _MAX_PART = 200 * 2**20  # uncompressed bytes of document.xml we accept
 _MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 _PKG_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}Relationship"
@@ -94,25 +94,14 @@ def read_docx(data: bytes) -> DocxContent:
 def _refuse_non_zip(data: bytes) -> None:
     if not data:
         raise DocxError(EMPTY)
-    if data.startswith(_OLE_MAGIC):
-        if "EncryptedPackage".encode("utf-16-le") in data or _doc_encrypted(data):
+    if data.startswith(OLE_MAGIC):
+        if is_encrypted(data):
             raise DocxError(ENCRYPTED)
         if "WordDocument".encode("utf-16-le") in data:
             raise DocxError(OLD_DOC)
         raise DocxError(NOT_DOCX)
     if not data.startswith(b"PK"):
         raise DocxError(NOT_DOCX)
-
-
-def _doc_encrypted(data: bytes) -> bool:
-    """Word 97 .doc: the FIB at the start of the WordDocument stream has fEncrypted (0x0100).
-
-    The stream starts on a 512-byte sector; its first word is wIdent 0xA5EC.
-    """
-    for pos in range(512, min(len(data), 512 * 64), 512):
-        if data[pos:pos + 2] == b"\xec\xa5" and pos + 12 <= len(data):
-            return bool(struct.unpack_from("<H", data, pos + 10)[0] & 0x0100)
-    return False
 
 
 def _read_part(zf: zipfile.ZipFile, name: str) -> bytes:

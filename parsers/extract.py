@@ -19,6 +19,7 @@ from .archive import ArchiveError, open_zip
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
+from .mailtext import utf8_or_gb18030
 from .model import FileResult
 from .pdf import PdfError, read_pdf
 from .spreadsheet import SpreadsheetError, read_workbook
@@ -250,12 +251,7 @@ def _text(name: str, data: bytes) -> FileResult:
 def decode_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16", "replace")
-    for enc in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            pass
-    return data.decode("gb18030", "replace")
+    return utf8_or_gb18030(data) or data.decode("gb18030", "replace")
 
 
 def _cap(text: str) -> str:

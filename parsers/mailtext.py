@@ -55,6 +55,16 @@ def cjk_count(text: str) -> int:
     return len(_CJK_RE.findall(text))
 
 
+def utf8_or_gb18030(data: bytes) -> str | None:
+    """Text that Chinese Windows tools write: UTF-8 (with or without BOM), else GB18030; None if neither fits."""
+    for codec in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            pass
+    return None
+
+
 def _try(data: bytes, codec: str) -> str | None:
     try:
         return data.decode(codec)

@@ -25,6 +25,7 @@ from parsers.mailtext import (
     cjk_count, codec_for, decode_bytes, decode_header_value, decode_param, find_inline_forwards,
     find_oversize_links, html_to_text, parse_date, sanitize_filename, split_name_addr, unescape_8bit,
 )
+from parsers.detect import OLE_MAGIC
 from parsers.model import Attachment, Envelope, ForwardedHeader
 
 logging.getLogger("mailparser").addHandler(logging.NullHandler())  # no stderr noise per odd mail
@@ -34,7 +35,6 @@ _MAX_NESTING = 40  # multipart inside multipart
 _TEXT_CAP = 500_000
 _HTML_CAP = 2_000_000
 _HEADER_VALUE_CAP = 2000
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _TNEF = b"\x78\x9f\x3e\x22"
 _MAIL_HEADERS = {"from", "to", "subject", "date", "message-id", "received", "return-path", "sender",
                  "mime-version", "content-type", "cc", "reply-to", "delivered-to"}
@@ -81,7 +81,7 @@ def _empty(defect: str) -> Envelope:
 
 def _parse(raw, max_depth: int, max_header_bytes: int) -> Envelope:
     raw = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
-    if raw.startswith(_OLE2):
+    if raw.startswith(OLE_MAGIC):
         return _empty(f"{_NOT_MAIL}：这是 Outlook 的 .msg 文件，不是邮件原文")
     if raw.startswith(_TNEF):
         return _empty(f"{_NOT_MAIL}：这是 Outlook 的 winmail.dat 数据，不是邮件原文")

@@ -12,7 +12,6 @@ the pipeline runs this in its sandbox process for that reason.
 from __future__ import annotations
 
 import io
-import re
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,7 +20,7 @@ from typing import Any
 
 import python_calamine
 
-from .detect import biff_encrypted
+from .detect import OLE_MAGIC, is_encrypted
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"
@@ -31,7 +30,6 @@ XML_2003 = "这是 Excel 2003 XML 格式，无法读取，请另存为 .xlsx 后
 NOT_SPREADSHEET = "文件不是 Excel 表格（可能是其他类型的文件改了扩展名）"
 NO_SHEETS = "表格中没有可读取的工作表"
 
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = b"PK"
 # BIFF2/3/4 BOF records at offset 0: worksheets saved by Excel 2.x-4.0, which calamine cannot read.
 _OLD_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
@@ -124,52 +122,14 @@ def _refuse_known_bad(data: bytes) -> None:
     if not data:
         raise SpreadsheetError(EMPTY)
     head = data[:8]
-    if head.startswith(_OLE_MAGIC):
-        if _ole_encrypted(data):
-            raise SpreadsheetError(ENCRYPTED)
-        return
-    if head.startswith(_ZIP_MAGIC):
-        if _odf_encrypted(data):
+    if head.startswith((OLE_MAGIC, _ZIP_MAGIC)):
+        if is_encrypted(data):
             raise SpreadsheetError(ENCRYPTED)
         return
     if head[:2] in _OLD_BIFF_BOF and len(data) > 4:
         raise SpreadsheetError(TOO_OLD)
     if b"urn:schemas-microsoft-com:office:spreadsheet" in data[:4096]:
         raise SpreadsheetError(XML_2003)
-
-
-def _ole_encrypted(data: bytes) -> bool:
-    # Encrypted .xlsx/.xlsb: an OLE2 container with an "EncryptedPackage" stream (names are UTF-16LE).
-    if "EncryptedPackage".encode("utf-16-le") in data:
-        return True
-    return _xls_filepass(data)
-
-
-_BIFF_BOF = re.compile(rb"\x09\x08[\x08\x10]\x00\x00[\x05\x06]\x05\x00")
-
-
-def _xls_filepass(data: bytes) -> bool:
-    """True when FILEPASS (0x2F) follows the workbook-globals BOF of a .xls.
-
-    FILEPASS sits right after the BOF (WRITEPROT may come first). Streams start on 64-byte
-    boundaries (mini-stream or regular sectors), so only aligned hits are considered; that
-    keeps the byte scan from matching cell data.
-    """
-    for m in _BIFF_BOF.finditer(data):
-        if m.start() % 64 == 0:
-            return biff_encrypted(data[m.start():m.start() + 4096])
-    return False
-
-
-def _odf_encrypted(data: bytes) -> bool:
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            info = zf.getinfo("META-INF/manifest.xml")
-            if info.file_size > 1_000_000:
-                return False
-            return b"encryption-data" in zf.read(info)
-    except (KeyError, zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError):
-        return False
 
 
 def _reason(err: BaseException, data: bytes) -> str:

@@ -26,6 +26,7 @@ from .records import Outgoing
 from .reminders import reminders_between
 from .trust import AUTH_FLAG, SENDER_FLAG
 from .review import questions, review_items
+from .wording import STATUS_CN, cn_date
 from .workbook import write_workbook
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_CID = "progress-chart@summary-mailbox"
 OUTBOX_PROBLEM_CN = {"failed": "发送失败", "unconfirmed": "未确认是否送达（请人工核实，系统不会自动重发）",
                      "suppressed": "超过每人每日自动回复上限，未发送"}
-STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
-
-
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 def _short_time(value: str | None) -> str:
@@ -131,7 +127,7 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
                      and m["status"] != "ignored" and m["received_at"]), default=None)
         item["when"] = _short_time(first)
     return dict(
-        campaign=config.campaign.name, today=_cn_date(today), deadline=_cn_date(deadline),
+        campaign=config.campaign.name, today=cn_date(today), deadline=cn_date(deadline),
         days_left=(deadline - today).days,
         total_units=len(units), submitted=sum(u["submitted"] for u in units), met=sum(u["met"] for u in units),
         late_count=sum(u["late"] for u in units),

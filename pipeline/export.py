@@ -11,6 +11,7 @@ from .campaign import current_list_keys, message_statuses, unit_progress
 from .config import Config
 from .registry import Registry
 from .store import Store
+from .workbook import neutralise, write_workbook
 
 ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "location", "organizer", "format",
                    "participants", "participants_offline", "participants_online", "source"]
@@ -69,13 +70,6 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
             "units": units, "messages": messages, "activities": activities}
 
 
-def neutralise(value: Any) -> Any:
-    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _flat(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -115,8 +109,6 @@ def write_csv(data: dict, out: Path) -> list[Path]:
 
 
 def write_xlsx(data: dict, out: Path) -> list[Path]:
-    from .workbook import write_workbook
-
     write_workbook(data, out)
     return [out]
 

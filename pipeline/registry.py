@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from parsers.mailtext import utf8_or_gb18030
+
 from .config import CATEGORIES, ConfigError
 
 REQUIRED_COLUMNS = ("unit_id", "name", "category", "aliases", "emails")
@@ -83,13 +85,8 @@ def _read_rows(path: Path) -> list[list[str]]:
         rows = sheet.to_python(skip_empty_area=False)
         return [["" if c is None else (str(int(c)) if isinstance(c, float) and c.is_integer() else str(c))
                  for c in row] for row in rows]
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
+    text = utf8_or_gb18030(data)
+    if text is None:
         raise ConfigError(f"{path}: cannot read the file as UTF-8 or GB18030 text")
     return [row for row in csv.reader(io.StringIO(text))]
 

@@ -17,7 +17,7 @@ from outbox.render import render
 
 from .config import CATEGORIES
 from .records import Outgoing
-from .replies import OFFICE
+from .wording import OFFICE, cn_date
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +34,14 @@ class ReminderReport:
         return f"reminders for {self.day}: {self.queued} queued, {self.already} already sent{extra}"
 
 
-def _cn_date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
 def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
     deadline = config.campaign.deadline
     days_left = (deadline - day).days
     dedupe = f"{'reminder' if kind == 'missing' else 'shortfall'}:{unit.unit_id}:{day.isoformat()}"
     context = dict(kind=kind, unit_name=unit.name, office=OFFICE, campaign=config.campaign.name,
-                   deadline=_cn_date(deadline), days_left=days_left, mailbox=config.sender_address,
+                   deadline=cn_date(deadline), days_left=days_left, mailbox=config.sender_address,
                    category=CATEGORIES.get(unit.category, unit.category), reported=reported, required=required,
-                   missing=max(0, required - reported), today=_cn_date(day))
+                   missing=max(0, required - reported), today=cn_date(day))
     text, html = render("reminder", **context)
     if kind == "missing":
         subject = f"【提醒】请于{deadline.month}月{deadline.day}日前报送{config.campaign.name}活动总结（{unit.name}）"

@@ -7,13 +7,9 @@ from outbox.render import render
 from .config import Config
 from .records import MessageResult, Outgoing
 from .registry import Registry
+from .wording import OFFICE, cn_datetime
 
-OFFICE = "唐山市素质办"
 STATUS_TEXT = {"parsed": "已读取", "skipped": "未读取", "failed": "无法读取"}
-
-
-def _cn_datetime(moment) -> str:
-    return f"{moment.year}年{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 def _when(activity) -> str:
@@ -45,7 +41,7 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     shown = result.activities[:20]
     deadline = config.campaign.deadline
     context = dict(
-        greeting=unit.name if unit else "您好", office=OFFICE, received_at=_cn_datetime(result.received_at),
+        greeting=unit.name if unit else "您好", office=OFFICE, received_at=cn_datetime(result.received_at),
         subject=result.subject or "（无主题）", unit_name=unit.name if unit else None,
         candidates=[registry.by_id[c].name for c in result.candidates if c in registry.by_id],
         files=[dict(name=f.name, status_text=STATUS_TEXT.get(f.status, f.status), error=f.error,

@@ -11,10 +11,17 @@ from pathlib import Path
 import xlsxwriter
 
 from .config import CATEGORIES
-from .export import neutralise
+from .wording import FORMAT_CN, STATUS_CN
 
-STATUS_CN = {"accepted": "已采用", "superseded": "已被更新", "needs_review": "待人工核查", "ignored": "非报送"}
-FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
+
+
+def neutralise(value):
+    """A text cell that a spreadsheet would run as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 SHEETS = {
     "汇总": [("unit_id", "单位编号", 12), ("name", "单位名称", 30), ("category", "类别", 16),
             ("required", "应报活动数", 10), ("reported", "已报活动数", 10), ("met", "是否达标", 9),

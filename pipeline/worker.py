@@ -20,22 +20,19 @@ import logging
 import os
 import signal
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 import schedule
 
 from .mailbox import MailSourceError
+from .store import utcnow
 
 log = logging.getLogger(__name__)
 
 IDLE_RENEW = timedelta(minutes=25)  # RFC 2177: servers may drop an IDLE after 30 minutes; re-issue before 29
 MAX_BACKOFF = timedelta(minutes=30)
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class AlreadyRunning(Exception):
