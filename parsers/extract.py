@@ -8,7 +8,6 @@ by the results of its members.
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import re
 import zipfile
@@ -19,7 +18,7 @@ from .archive import ArchiveError, open_zip
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
-from .mailtext import utf8_or_gb18030
+from .mailtext import html_to_text, utf8_or_gb18030
 from .model import FileResult
 from .pdf import PdfError, read_pdf
 from .spreadsheet import SpreadsheetError, read_workbook
@@ -240,9 +239,7 @@ def _pdf(name: str, data: bytes) -> FileResult:
 def _text(name: str, data: bytes) -> FileResult:
     text = decode_text(data)
     if re.search(r"<(html|body|table|div|p)\b", text[:5000], re.I):
-        text = html.unescape(re.sub(r"(?s)<(script|style)\b.*?</\1>|<[^>]+>", " ", text))
-        text = re.sub(r"[ \t\r\f\v]+", " ", text)
-        text = re.sub(r"\n\s*\n+", "\n", text)
+        text = html_to_text(text)
     result = _result(name, data, "text", "parsed")
     result.text = _cap(text.strip())
     return result
