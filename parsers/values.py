@@ -358,7 +358,9 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
     text = {key: cell_text(value) for key, value in fields.items()}
     flags: list[str] = []
 
-    span = parse_dates(fields.get("date"), year)
+    span = activity_dates(fields, year)
+    if span.raw and not text.get("date"):
+        text["date"] = span.raw  # what replies and fixes quote
     if span.flag:
         flags.append(f"date_{span.flag}")
 
@@ -385,6 +387,36 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
         flags=flags,
         extra={str(h): t for h, v in raw.extra.items() if (t := cell_text(v))},
     )
+
+
+def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
+    """The dates of a row: one 活动时间 cell, or a start and an end column (开始 | 结束).
+
+    An empty end means a one-day activity (or the start cell's own range); an end
+    before the start is not guessed at.
+    """
+    if "date_start" not in fields and "date_end" not in fields:
+        return parse_dates(fields.get("date"), year)
+    start_value = fields.get("date_start")
+    if start_value is None or not cell_text(start_value):
+        start_value = fields.get("date")
+    start, end = parse_dates(start_value, year), parse_dates(fields.get("date_end"), year)
+    if end.flag == "empty":
+        return start
+    raw = f"{start.raw}至{end.raw}" if start.raw else end.raw
+    if start.flag == "empty":
+        return DateSpan(None, end.end, raw, "ambiguous")  # only an end: when did it start?
+    if end.flag in ("unparsed", "ambiguous") and start.start is not None:
+        # "9月1日" | "30日": the end borrows the start's month when read as one range
+        joined = parse_dates(f"{cell_text(start_value)}至{end.raw}", year)
+        if joined.flag in (None, "out_of_campaign_year"):
+            return DateSpan(joined.start, joined.end, raw, joined.flag)
+    for part in (start, end):
+        if part.flag not in (None, "out_of_campaign_year"):
+            return DateSpan(start.start, end.end, raw, part.flag)
+    if end.end < start.start:
+        return DateSpan(start.start, None, raw, "ambiguous")
+    return DateSpan(start.start, end.end, raw, start.flag or end.flag)
 
 
 def _participants(fields: dict[str, Any], flags: list[str]) -> Count | None:
