@@ -3,7 +3,7 @@
 Legacy and WPS formats (.xls/.et/.ods/.doc/.wps, made by LibreOffice from our own .xlsx/.docx),
 three-row merged headers, totals right under the header, a cover sheet before several
 activity sheets, separate online/offline columns in any order, Word tables with merged cells
-and a header repeated on every page, Excel ``9.1`` float dates (ambiguous: the truth is "no
+and a header repeated on every page, 活动时间 merged over 开始 | 结束 with the template's example row left in, Excel ``9.1`` float dates (ambiguous: the truth is "no
 date"), serial numbers stored as text, text PDFs and stamped copies, nested zips, .rar/.7z,
 超大附件 links, and units named by aliases, former names and loose spellings from personal
 addresses. Like the rest of ``samples`` it shares no code with ``parsers`` or ``pipeline``.
@@ -25,7 +25,7 @@ from .model import ExpectedActivity, Unit
 from .units import person_name, qq_address
 
 EXTENDED_CASES = ("xls_real", "et_wps", "ods", "doc_legacy", "wps_word", "xlsx_deep_header", "xlsx_total_top",
-                  "xlsx_multi_sheet", "xlsx_split_columns", "docx_merged_table", "pdf_text_only",
+                  "xlsx_multi_sheet", "xlsx_split_columns", "xlsx_start_end", "docx_merged_table", "pdf_text_only",
                   "pdf_stamped_copy", "zip_nested", "rar_7z_only", "rar_beside", "oversize_link",
                   "oversize_partial", "float_dates", "serial_text", "fuzzy_name")
 NEEDS_SOFFICE = {"xls_real", "et_wps", "ods", "doc_legacy", "wps_word", "pdf_text_only", "pdf_stamped_copy"}
@@ -309,6 +309,59 @@ def dated_xlsx(r, acts, name, mode) -> tuple[bytes, list[ExpectedActivity]]:
     return buf.getvalue(), truth
 
 
+START_END_LABELS = [("活动时间", "开始日期", "结束日期"), ("活动时间", "开始", "结束"), ("起止时间", "起", "止"),
+                    ("活动日期", "开始时间", "截止时间"), (None, "开始时间", "结束时间")]
+EXAMPLE_ROWS = ["（示例）XX社区科普讲座", "例：××街道防灾减灾知识讲座", "示例：某某小学科学实验课"]
+
+
+def _write_day(sheet, row, col, day: date, r, fmts):
+    """One end of a period: a date cell, or the date typed as text."""
+    value = r.choice([day, day, f"2025年{day.month}月{day.day}日", f"2025/{day.month}/{day.day}", f"{day.month}月{day.day}日"])
+    if isinstance(value, date):
+        sheet.write_datetime(row, col, datetime(day.year, day.month, day.day), fmts["date"])
+    else:
+        sheet.write_string(row, col, value, fmts["cell"])
+
+
+def start_end_xlsx(r, acts, name, clerk, phone, when) -> bytes:
+    """The office template: 活动时间 merged over 开始 | 结束 (or one row 开始时间 | 结束时间), the
+    template's example row left in, a one-day activity's end left empty or repeated."""
+    buf, wb, f = _book(r)
+    s = wb.add_worksheet(r.choice(["Sheet1", "重点活动"]))
+    s.merge_range(0, 0, 0, 6, f"{name}全国科普月重点科普活动统计表", f["title"])
+    parent, start, end = r.choice(START_END_LABELS)
+    labels = ["序号", "活动名称", None, None, "活动地点", "活动形式", r.choice(["参与人数", "参加人次"])]
+    if parent:
+        for c, h in enumerate(labels):
+            if h:
+                s.merge_range(1, c, 2, c, h, f["head"])
+        s.merge_range(1, 2, 1, 3, parent, f["head"])
+        s.write(2, 2, start, f["head"])
+        s.write(2, 3, end, f["head"])
+        row = 3
+    else:
+        for c, h in enumerate(labels[:2] + [start, end] + labels[4:]):
+            s.write(1, c, h, f["head"])
+        row = 2
+    example = r.choice(EXAMPLE_ROWS)
+    s.write_row(row, 0, [r.choice(["例", "示例", 1]), example, "2025年9月1日", "2025年9月1日", "XX社区", "线下", 100],
+                f["cell"])
+    for i, a in enumerate(acts, 1):
+        row += 1
+        s.write_number(row, 0, i, f["cell"])
+        s.write_string(row, 1, a.title, f["cell"])
+        _write_day(s, row, 2, a.start_date, r, f)
+        if a.end_date != a.start_date or r.random() < 0.5:
+            _write_day(s, row, 3, a.end_date, r, f)
+        else:
+            s.write_blank(row, 3, None, f["cell"])  # a one-day activity: the end left empty
+        s.write_string(row, 4, a.location or "", f["cell"])
+        s.write_string(row, 5, spell_format(r, a.format), f["cell"])
+        _write_count(s, row, 6, spell_count(r, a.participants, allow_number=True), f)
+    wb.close()
+    return buf.getvalue()
+
+
 def _excel_case(case: str, builder):
     def run(b, u):
         r = b.rng
@@ -574,6 +627,7 @@ SCENARIOS = {
     "xlsx_total_top": _excel_case("xlsx_total_top", total_top_xlsx),
     "xlsx_multi_sheet": _excel_case("xlsx_multi_sheet", multi_sheet_xlsx),
     "xlsx_split_columns": _excel_case("xlsx_split_columns", None),
+    "xlsx_start_end": _excel_case("xlsx_start_end", start_end_xlsx),
     "float_dates": _excel_case("float_dates", None),
     "serial_text": _excel_case("serial_text", None),
     "docx_merged_table": _docx_merged_table,
