@@ -43,6 +43,8 @@ RX = {name: re.compile(pattern) for name, pattern in {
     "ymd": r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)日?",
     "ym": r"(?<!\d)(\d{4})[./](\d{1,2})(?![\d.])",
     "md": r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.])日?",
+    "day_range": r"(?<=月)(\d{1,2})(?=(?:-|至|到)\d{1,2}[日号])",  # 9月15-16日
+    "bare_end_day": r"(?<=[日号])(-|至|到)(1[3-9]|2\d|3[01])$",  # 2025.9.15-16; a 12 could be December
     "from_word": r"起(?=-|至|到)",  # 9月15日起至30日
     "open_start": r"^(?:即日|今日|今天|即时)起?(?:-|至|到)?",
     "open_end": r"(?:起|开始|以后|至今)$",
@@ -199,6 +201,8 @@ def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[
     s = RX["ymd"].sub(r"\1年\2月\3日", s)
     s = RX["ym"].sub(r"\1年\2月", s)
     s = RX["md"].sub(r"\1月\2日", s)
+    s = RX["day_range"].sub(r"\1日", s)
+    s = RX["bare_end_day"].sub(r"\1\2日", s)
     s = RX["from_word"].sub("", s)
     open_start = RX["open_start"].match(s)
     if open_start:
