@@ -399,12 +399,13 @@ def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
     An empty end means a one-day activity (or the start cell's own range); an end
     before the start is not guessed at.
     """
+    day = parse_dates(fields.get("date"), year)
     if "date_start" not in fields and "date_end" not in fields:
-        return parse_dates(fields.get("date"), year)
+        return day
     start_value = fields.get("date_start")
-    if start_value is None or not cell_text(start_value):
-        start_value = fields.get("date")
     start, end = parse_dates(start_value, year), parse_dates(fields.get("date_end"), year)
+    if day.flag != "empty" and start.flag in ("empty", "unparsed"):
+        return day  # 活动日期 | 开始时间 9:00 | 结束时间 11:30: the clock columns hold no dates
     if end.flag == "empty":
         return start
     raw = f"{start.raw}至{end.raw}" if start.raw else end.raw

@@ -413,3 +413,11 @@ def test_start_and_end_columns_are_quoted_as_one_date():
     act = normalize_activity(RawActivity(fields={"title": "展", "date_start": "9月1日", "date_end": "9月三十日"}))
     assert act.raw["date"] == "9月1日至9月三十日"
     assert act.end_date == D(9, 30)
+
+
+def test_start_and_end_clock_columns_beside_a_date_column():
+    """活动日期 | 活动时间 over 开始时间 | 结束时间 holding clock times: the date column gives the day."""
+    act = normalize_activity(RawActivity(fields={"title": "讲座", "date": "2025年9月15日", "date_start": "9:00",
+                                                 "date_end": "11:30"}))
+    assert (act.start_date, act.end_date, act.flags) == (D(9, 15), D(9, 15), [])
+
