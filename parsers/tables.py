@@ -54,7 +54,7 @@ _SECOND_WORDS = re.compile("|".join(w for f in ("date", "location", "format", "p
 _TOTALS = re.compile(r"^(合计|总计|小计|共计|总数|累计)([:(].*)?$")
 _FOOTERS = ("填表人", "审核人", "填报人", "制表", "审核", "填报日期", "填表日期", "单位负责人",
             "负责人签字", "签字", "盖章", "单位(盖章)")
-_NOTE_ROW = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*\d*\s*[:.、]")
+_NOTE_ROW = re.compile(r"^(注|说明|备注|填表说明|填报说明|填写说明)\s*\d*\s*[:.、]")
 _SECTION_ROW = re.compile(r"^([一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+)")
 _LABEL_VALUE = re.compile(r"^[^()]{1,8}:.+")  # "填报单位:XX区科协", "联系人:张三"
 # A template's example row: a leading "(示例)" / "示例:" / "例:" / "例如", a cell that only says
@@ -63,7 +63,7 @@ _LABEL_VALUE = re.compile(r"^[^()]{1,8}:.+")  # "填报单位:XX区科协", "联
 _EXAMPLE_LEAD = re.compile(r"^(?:[(\[【<《]\s*(?:示例|样例|范例|举例|例)\s*\d*\s*[)\]】>》]"
                            r"|(?:示例|样例|范例|举例|例如|例)\s*\d*\s*[:.、]|例如)")
 _EXAMPLE_CELL = re.compile(r"^(?:示例|样例|范例|例|举例|示例行)\d*$")
-_EXAMPLE_TEXT = re.compile(r"此行为?示例|示例行|填写示例|填表示例|(?:此行|本行)(?:仅)?(?:为|作)?(?:参考|样例|范例)")
+_EXAMPLE_TEXT = re.compile(r"此行为?示例|示例行|填写示例|填表示例|填写说明|(?:此行|本行)(?:仅)?(?:为|作)?(?:参考|样例|范例)")
 _PLACEHOLDER = re.compile(r"(?<![a-z])(?:x{2,}|×{2,}|某某)(?![a-z])")
 
 _HEADER_SCAN = 30  # rows searched for the first header

@@ -284,6 +284,7 @@ HEADER = ["序号", "活动名称", "活动时间", "活动地点"]
     ["1", "xxx学校科学课", "9月1日", "xxx学校"],
     ["1", "某某小区防诈骗讲座", "9月1日", "某某小区"],
     ["1", "社区科普讲座", "9月1日", "此行为示例，填写时请删除"],
+    ["1", "社区科普讲座", "9月1日", "（填写说明：地点写到村、社区）"],
 ])
 def test_example_rows_are_not_activities(row):
     acts, notes = extract_activities([HEADER, row, ["2", "科普进校园", "9月3日", "实验小学"]], "表.xlsx!Sheet1")
@@ -297,3 +298,10 @@ def test_titles_that_merely_contain_li_are_activities(title):
     acts, notes = extract_activities([HEADER, ["1", title, "9月1日", "市人民医院"]], "s")
     assert [a.fields["title"] for a in acts] == [title]
     assert notes == []
+
+
+def test_instructions_merged_across_the_table_are_a_note():
+    rows = [HEADER, ["填写说明：活动名称请写全称"] * 4, ["1", "科普进校园", "9月3日", "实验小学"]]
+    acts, notes = extract_activities(rows, "s")
+    assert [a.fields["title"] for a in acts] == ["科普进校园"] and notes == []
+
