@@ -404,34 +404,59 @@ def _cell(text: str, width: int, *, span: int = 1, vmerge: str | None = None, bo
 
 def merged_word_table(r, acts: list[ExpectedActivity], name: str) -> str:
     """A table with a title row across it, group rows across it, place cells merged down where two
-    activities share a place, and the header repeated where a page would break."""
-    widths = [700, 2600, 1700, 2000, 900, 1200]
-    total = sum(widths)
-    head = ["序号", "活动名称", "活动时间", "活动地点", "活动形式", "参与人数"]
-    head_row = ('<w:tr><w:trPr><w:tblHeader/></w:trPr>'
-                + "".join(_cell(h, w, bold=True) for h, w in zip(head, widths)) + "</w:tr>")
-    rows = [f"<w:tr>{_cell(f'{name}全国科普月重点科普活动一览表', total, span=6, bold=True)}</w:tr>", head_row]
+    activities share a place, and the header repeated where a page would break. Half the tables use
+    the office template's two-row header (活动时间 over 开始 | 结束) with its example row left in."""
+    split = r.random() < 0.5
+    widths = [700, 2600] + ([850, 850] if split else [1700]) + [2000, 900, 1200]
+    total, n_cols = sum(widths), len(widths)
+    if split:
+        parent, start, end = r.choice([lab for lab in START_END_LABELS if lab[0]])
+        tops = [("序号", "restart"), ("活动名称", "restart"), (parent, None), ("活动地点", "restart"),
+                ("活动形式", "restart"), ("参与人数", "restart")]
+        top_widths = widths[:2] + [widths[2] + widths[3]] + widths[4:]
+        top = "".join(_cell(h, w, span=2 if i == 2 else 1, vmerge=vm, bold=True)
+                      for i, ((h, vm), w) in enumerate(zip(tops, top_widths)))
+        subs = [_cell("", widths[0], vmerge="continue"), _cell("", widths[1], vmerge="continue"),
+                _cell(start, widths[2], bold=True), _cell(end, widths[3], bold=True)]
+        subs += [_cell("", w, vmerge="continue") for w in widths[4:]]
+        head_rows = (f'<w:tr><w:trPr><w:tblHeader/></w:trPr>{top}</w:tr>'
+                     f'<w:tr><w:trPr><w:tblHeader/></w:trPr>{"".join(subs)}</w:tr>')
+    else:
+        head = ["序号", "活动名称", "活动时间", "活动地点", "活动形式", "参与人数"]
+        head_rows = ('<w:tr><w:trPr><w:tblHeader/></w:trPr>'
+                     + "".join(_cell(h, w, bold=True) for h, w in zip(head, widths)) + "</w:tr>")
+    rows = [f"<w:tr>{_cell(f'{name}全国科普月重点科普活动一览表', total, span=n_cols, bold=True)}</w:tr>", head_rows]
+    if split:
+        example = [r.choice(["例", "示例", "1"]), r.choice(EXAMPLE_ROWS), "9月1日", "9月1日", "XX社区", "线下", "100"]
+        rows.append("<w:tr>" + "".join(_cell(t, w) for t, w in zip(example, widths)) + "</w:tr>")
     groups = [("一、线下活动", [a for a in acts if a.format == "offline"]),
               ("二、线上及线上线下结合活动", [a for a in acts if a.format != "offline"])]
     n, since_header = 0, 0
     for label, group in groups:
         if not group:
             continue
-        rows.append(f"<w:tr>{_cell(label, total, span=6)}</w:tr>")
+        rows.append(f"<w:tr>{_cell(label, total, span=n_cols)}</w:tr>")
         for i, a in enumerate(group):
             n += 1
             since_header += 1
-            if since_header > 7:  # a page break: the header row again
-                rows.append(head_row)
+            if since_header > 7:  # a page break: the header row(s) again
+                rows.append(head_rows)
                 since_header = 0
             prev_same = i > 0 and group[i - 1].location == a.location and since_header > 0
             next_same = i + 1 < len(group) and group[i + 1].location == a.location
             vm = "continue" if prev_same else ("restart" if next_same else None)
-            cells = [_cell(str(n), widths[0]), _cell(a.title, widths[1]),
-                     _cell(spell_date(r, a.start_date, a.end_date), widths[2]),
-                     _cell("" if vm == "continue" else (a.location or ""), widths[3], vmerge=vm),
-                     _cell(spell_format(r, a.format), widths[4]),
-                     _cell(str(spell_count(r, a.participants)), widths[5])]
+            if split:
+                one_day = a.start_date == a.end_date
+                dates = [_cell(spell_date(r, a.start_date, a.start_date), widths[2]),
+                         _cell("" if one_day and r.random() < 0.5 else spell_date(r, a.end_date, a.end_date),
+                               widths[3])]
+            else:
+                dates = [_cell(spell_date(r, a.start_date, a.end_date), widths[2])]
+            k = len(dates) + 2
+            cells = [_cell(str(n), widths[0]), _cell(a.title, widths[1]), *dates,
+                     _cell("" if vm == "continue" else (a.location or ""), widths[k], vmerge=vm),
+                     _cell(spell_format(r, a.format), widths[k + 1]),
+                     _cell(str(spell_count(r, a.participants)), widths[k + 2])]
             rows.append("<w:tr>" + "".join(cells) + "</w:tr>")
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/></w:tblPr>'
