@@ -41,7 +41,11 @@ _DROP = ("序号", "编号")
 _NOT_PARTICIPANTS = ("对象", "群体", "类型")  # "受众对象" names who, not how many
 _ONLINE = ("线上", "网上", "在线", "网络")
 _OFFLINE = ("线下", "现场", "实地")
-_SECOND_FIELDS = {"date", "location", "participants", "participants_online",
+# A date column's own label (or a sub-label under 活动时间) saying which end it holds;
+# "起止时间" names both ends and stays one "date" column.
+_START = ("开始", "起始", "起")
+_END = ("结束", "截止", "终止", "止")
+_SECOND_FIELDS = {"date", "date_start", "date_end", "location", "participants", "participants_online",
                   "participants_offline", "format"}
 
 _TITLE_WORDS = re.compile("|".join(SYNONYMS["title"]))
@@ -50,9 +54,17 @@ _SECOND_WORDS = re.compile("|".join(w for f in ("date", "location", "format", "p
 _TOTALS = re.compile(r"^(合计|总计|小计|共计|总数|累计)([:(].*)?$")
 _FOOTERS = ("填表人", "审核人", "填报人", "制表", "审核", "填报日期", "填表日期", "单位负责人",
             "负责人签字", "签字", "盖章", "单位(盖章)")
-_NOTE_ROW = re.compile(r"^(注|说明|备注|填表说明|填报说明)\s*\d*\s*[:.、]")
+_NOTE_ROW = re.compile(r"^(注|说明|备注|填表说明|填报说明|填写说明)\s*\d*\s*[:.、]")
 _SECTION_ROW = re.compile(r"^([一二三四五六七八九十]+[、.]|\([一二三四五六七八九十]+\)|第[一二三四五六七八九十]+)")
 _LABEL_VALUE = re.compile(r"^[^()]{1,8}:.+")  # "填报单位:XX区科协", "联系人:张三"
+# A template's example row: a leading "(示例)" / "示例:" / "例:" / "例如", a cell that only says
+# 示例, an explicit "此行为示例", or placeholder text (XX, ××, 某某) in the title. Kept narrow:
+# titles merely containing 例 (病例, 案例分享会, 例会) are activities.
+_EXAMPLE_LEAD = re.compile(r"^(?:[(\[【<《]\s*(?:示例|样例|范例|举例|例)\s*\d*\s*[)\]】>》]"
+                           r"|(?:示例|样例|范例|举例|例如|例)\s*\d*\s*[:.、]|例如)")
+_EXAMPLE_CELL = re.compile(r"^(?:示例|样例|范例|例|举例|示例行)\d*$")
+_EXAMPLE_TEXT = re.compile(r"此行为?示例|示例行|填写示例|填表示例|填写说明|(?:此行|本行)(?:仅)?(?:为|作)?(?:参考|样例|范例)")
+_PLACEHOLDER = re.compile(r"(?<![a-z])(?:x{2,}|×{2,}|某某)(?![a-z])")
 
 _HEADER_SCAN = 30  # rows searched for the first header
 _MAX_LABEL = 30
@@ -118,6 +130,10 @@ def extract_activities(rows: list[list[Any]], source: str) -> tuple[list[RawActi
         title = _group_value(row, cells, header.fields.get("title", []), as_text=True)
         if not title:
             notes.append(f"{where}：该行有内容但没有活动名称，已跳过")
+            r += 1
+            continue
+        if _is_example(title, cells):
+            notes.append(f"{where}：“{title[:30]}”是表格模板的示例行，未计入活动")
             r += 1
             continue
         fields = {f: _group_value(row, cells, cols) for f, cols in header.fields.items()}
@@ -285,6 +301,8 @@ def _field_of(key: str) -> tuple[str, int] | None:
     if best is None:
         return None
     name, rank = best[2], best[1]
+    if name == "date":
+        return _date_end(key), rank
     if name == "participants":
         if any(w in key for w in _NOT_PARTICIPANTS):
             return None
@@ -295,6 +313,17 @@ def _field_of(key: str) -> tuple[str, int] | None:
         if offline and not online:
             return "participants_offline", rank
     return name, rank
+
+
+def _date_end(key: str) -> str:
+    """"date_start", "date_end" or "date": judged on the innermost part of a joined label
+    that names an end ("活动时间/开始", "起止时间/结束日期", "开始时间", "截止日期")."""
+    for part in reversed(key.split("/")):
+        starts = any(w in part for w in _START)
+        ends = any(w in part for w in _END)
+        if starts or ends:
+            return "date" if starts and ends else ("date_start" if starts else "date_end")
+    return "date"
 
 
 def _title_only_header(grid: list[list[Any]], texts: list[list[str]]) -> bool:
@@ -319,6 +348,14 @@ def _is_note_or_section(cells: list[str], header: _Header) -> bool:
     if len(values) >= 2 and len(header.fields.get("title", [])) < len(values):
         return True  # one text merged across the table: a note or a group label
     return len(text) <= 20 and bool(_SECTION_ROW.match(text))
+
+
+def _is_example(title: str, cells: list[str]) -> bool:
+    """A row the template carries to show how to fill it in (see ``_EXAMPLE_LEAD``)."""
+    key = _norm(title)
+    if _EXAMPLE_LEAD.match(key) or _PLACEHOLDER.search(key):
+        return True
+    return any(_EXAMPLE_CELL.match(_norm(c)) or _EXAMPLE_TEXT.search(_norm(c)) for c in cells if c)
 
 
 def _group_value(row: list[Any], cells: list[str], cols: list[int], as_text: bool = False) -> Any:

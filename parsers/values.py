@@ -43,6 +43,8 @@ RX = {name: re.compile(pattern) for name, pattern in {
     "ymd": r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)日?",
     "ym": r"(?<!\d)(\d{4})[./](\d{1,2})(?![\d.])",
     "md": r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.])日?",
+    "day_range": r"(?<=月)(\d{1,2})(?=(?:-|至|到)\d{1,2}[日号])",  # 9月15-16日
+    "bare_end_day": r"(?<=[日号])(-|至|到)(1[3-9]|2\d|3[01])$",  # 2025.9.15-16; a 12 could be December
     "from_word": r"起(?=-|至|到)",  # 9月15日起至30日
     "open_start": r"^(?:即日|今日|今天|即时)起?(?:-|至|到)?",
     "open_end": r"(?:起|开始|以后|至今)$",
@@ -199,6 +201,8 @@ def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[
     s = RX["ymd"].sub(r"\1年\2月\3日", s)
     s = RX["ym"].sub(r"\1年\2月", s)
     s = RX["md"].sub(r"\1月\2日", s)
+    s = RX["day_range"].sub(r"\1日", s)
+    s = RX["bare_end_day"].sub(r"\1\2日", s)
     s = RX["from_word"].sub("", s)
     open_start = RX["open_start"].match(s)
     if open_start:
@@ -358,7 +362,9 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
     text = {key: cell_text(value) for key, value in fields.items()}
     flags: list[str] = []
 
-    span = parse_dates(fields.get("date"), year)
+    span = activity_dates(fields, year)
+    if span.raw and not text.get("date"):
+        text["date"] = span.raw  # what replies and fixes quote
     if span.flag:
         flags.append(f"date_{span.flag}")
 
@@ -385,6 +391,37 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
         flags=flags,
         extra={str(h): t for h, v in raw.extra.items() if (t := cell_text(v))},
     )
+
+
+def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
+    """The dates of a row: one 活动时间 cell, or a start and an end column (开始 | 结束).
+
+    An empty end means a one-day activity (or the start cell's own range); an end
+    before the start is not guessed at.
+    """
+    day = parse_dates(fields.get("date"), year)
+    if "date_start" not in fields and "date_end" not in fields:
+        return day
+    start_value = fields.get("date_start")
+    start, end = parse_dates(start_value, year), parse_dates(fields.get("date_end"), year)
+    if day.flag != "empty" and start.flag in ("empty", "unparsed"):
+        return day  # 活动日期 | 开始时间 9:00 | 结束时间 11:30: the clock columns hold no dates
+    if end.flag == "empty":
+        return start
+    raw = f"{start.raw}至{end.raw}" if start.raw else end.raw
+    if start.flag == "empty":
+        return DateSpan(None, end.end, raw, "ambiguous")  # only an end: when did it start?
+    if end.flag in ("unparsed", "ambiguous") and start.start is not None:
+        # "9月1日" | "30日": the end borrows the start's month when read as one range
+        joined = parse_dates(f"{cell_text(start_value)}至{end.raw}", year)
+        if joined.flag in (None, "out_of_campaign_year"):
+            return DateSpan(joined.start, joined.end, raw, joined.flag)
+    for part in (start, end):
+        if part.flag not in (None, "out_of_campaign_year"):
+            return DateSpan(start.start, end.end, raw, part.flag)
+    if end.end < start.start:
+        return DateSpan(start.start, None, raw, "ambiguous")
+    return DateSpan(start.start, end.end, raw, start.flag or end.flag)
 
 
 def _participants(fields: dict[str, Any], flags: list[str]) -> Count | None:

@@ -82,13 +82,7 @@ def _convert_batch(target: str, items: list, cache: Path, timeout: float) -> Non
             src = work / f"{digest}.{job.source_ext}"
             src.write_bytes(job.source)
             srcs.append(str(src))
-        out = work / "out"
-        out.mkdir()
-        cmd = [exe, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
-               "--nologo", "--nolockcheck", "--convert-to", flt, "--outdir", str(out), *srcs]
-        kwargs = {} if sys.platform == "win32" else {"start_new_session": True}
-        subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                       env=dict(os.environ, HOME=str(work)), timeout=timeout, check=False, **kwargs)
+        out = run_soffice(exe, work, srcs, flt, timeout)
         for digest, _ in items:
             made = out / f"{digest}.{out_ext}"
             if not made.is_file() or made.stat().st_size == 0:
@@ -98,3 +92,20 @@ def _convert_batch(target: str, items: list, cache: Path, timeout: float) -> Non
             os.replace(tmp, cache / f"{digest}.{target}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_soffice(exe: str, work: Path, sources: list[str], flt: str, timeout: float,
+                infilter: str | None = None) -> Path:
+    """One headless soffice call converting ``sources`` with filter ``flt`` into ``work/out``.
+
+    The profile lives in ``work`` so that concurrent calls do not share one (see FACTS.md).
+    """
+    out = work / "out"
+    out.mkdir(exist_ok=True)
+    cmd = [exe, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
+           "--nologo", "--nolockcheck", *([f"--infilter={infilter}"] if infilter else []),
+           "--convert-to", flt, "--outdir", str(out), *sources]
+    kwargs = {} if sys.platform == "win32" else {"start_new_session": True}
+    subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                   env=dict(os.environ, HOME=str(work)), timeout=timeout, check=False, **kwargs)
+    return out

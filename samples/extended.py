@@ -3,7 +3,7 @@
 Legacy and WPS formats (.xls/.et/.ods/.doc/.wps, made by LibreOffice from our own .xlsx/.docx),
 three-row merged headers, totals right under the header, a cover sheet before several
 activity sheets, separate online/offline columns in any order, Word tables with merged cells
-and a header repeated on every page, Excel ``9.1`` float dates (ambiguous: the truth is "no
+and a header repeated on every page, 活动时间 merged over 开始 | 结束 with the template's example row left in, Excel ``9.1`` float dates (ambiguous: the truth is "no
 date"), serial numbers stored as text, text PDFs and stamped copies, nested zips, .rar/.7z,
 超大附件 links, and units named by aliases, former names and loose spellings from personal
 addresses. Like the rest of ``samples`` it shares no code with ``parsers`` or ``pipeline``.
@@ -25,7 +25,7 @@ from .model import ExpectedActivity, Unit
 from .units import person_name, qq_address
 
 EXTENDED_CASES = ("xls_real", "et_wps", "ods", "doc_legacy", "wps_word", "xlsx_deep_header", "xlsx_total_top",
-                  "xlsx_multi_sheet", "xlsx_split_columns", "docx_merged_table", "pdf_text_only",
+                  "xlsx_multi_sheet", "xlsx_split_columns", "xlsx_start_end", "docx_merged_table", "pdf_text_only",
                   "pdf_stamped_copy", "zip_nested", "rar_7z_only", "rar_beside", "oversize_link",
                   "oversize_partial", "float_dates", "serial_text", "fuzzy_name")
 NEEDS_SOFFICE = {"xls_real", "et_wps", "ods", "doc_legacy", "wps_word", "pdf_text_only", "pdf_stamped_copy"}
@@ -309,6 +309,59 @@ def dated_xlsx(r, acts, name, mode) -> tuple[bytes, list[ExpectedActivity]]:
     return buf.getvalue(), truth
 
 
+START_END_LABELS = [("活动时间", "开始日期", "结束日期"), ("活动时间", "开始", "结束"), ("起止时间", "起", "止"),
+                    ("活动日期", "开始时间", "截止时间"), (None, "开始时间", "结束时间")]
+EXAMPLE_ROWS = ["（示例）XX社区科普讲座", "例：××街道防灾减灾知识讲座", "示例：某某小学科学实验课"]
+
+
+def _write_day(sheet, row, col, day: date, r, fmts):
+    """One end of a period: a date cell, or the date typed as text."""
+    value = r.choice([day, day, f"2025年{day.month}月{day.day}日", f"2025/{day.month}/{day.day}", f"{day.month}月{day.day}日"])
+    if isinstance(value, date):
+        sheet.write_datetime(row, col, datetime(day.year, day.month, day.day), fmts["date"])
+    else:
+        sheet.write_string(row, col, value, fmts["cell"])
+
+
+def start_end_xlsx(r, acts, name, clerk, phone, when) -> bytes:
+    """The office template: 活动时间 merged over 开始 | 结束 (or one row 开始时间 | 结束时间), the
+    template's example row left in, a one-day activity's end left empty or repeated."""
+    buf, wb, f = _book(r)
+    s = wb.add_worksheet(r.choice(["Sheet1", "重点活动"]))
+    s.merge_range(0, 0, 0, 6, f"{name}全国科普月重点科普活动统计表", f["title"])
+    parent, start, end = r.choice(START_END_LABELS)
+    labels = ["序号", "活动名称", None, None, "活动地点", "活动形式", r.choice(["参与人数", "参加人次"])]
+    if parent:
+        for c, h in enumerate(labels):
+            if h:
+                s.merge_range(1, c, 2, c, h, f["head"])
+        s.merge_range(1, 2, 1, 3, parent, f["head"])
+        s.write(2, 2, start, f["head"])
+        s.write(2, 3, end, f["head"])
+        row = 3
+    else:
+        for c, h in enumerate(labels[:2] + [start, end] + labels[4:]):
+            s.write(1, c, h, f["head"])
+        row = 2
+    example = r.choice(EXAMPLE_ROWS)
+    s.write_row(row, 0, [r.choice(["例", "示例", 1]), example, "2025年9月1日", "2025年9月1日", "XX社区", "线下", 100],
+                f["cell"])
+    for i, a in enumerate(acts, 1):
+        row += 1
+        s.write_number(row, 0, i, f["cell"])
+        s.write_string(row, 1, a.title, f["cell"])
+        _write_day(s, row, 2, a.start_date, r, f)
+        if a.end_date != a.start_date or r.random() < 0.5:
+            _write_day(s, row, 3, a.end_date, r, f)
+        else:
+            s.write_blank(row, 3, None, f["cell"])  # a one-day activity: the end left empty
+        s.write_string(row, 4, a.location or "", f["cell"])
+        s.write_string(row, 5, spell_format(r, a.format), f["cell"])
+        _write_count(s, row, 6, spell_count(r, a.participants, allow_number=True), f)
+    wb.close()
+    return buf.getvalue()
+
+
 def _excel_case(case: str, builder):
     def run(b, u):
         r = b.rng
@@ -351,34 +404,59 @@ def _cell(text: str, width: int, *, span: int = 1, vmerge: str | None = None, bo
 
 def merged_word_table(r, acts: list[ExpectedActivity], name: str) -> str:
     """A table with a title row across it, group rows across it, place cells merged down where two
-    activities share a place, and the header repeated where a page would break."""
-    widths = [700, 2600, 1700, 2000, 900, 1200]
-    total = sum(widths)
-    head = ["序号", "活动名称", "活动时间", "活动地点", "活动形式", "参与人数"]
-    head_row = ('<w:tr><w:trPr><w:tblHeader/></w:trPr>'
-                + "".join(_cell(h, w, bold=True) for h, w in zip(head, widths)) + "</w:tr>")
-    rows = [f"<w:tr>{_cell(f'{name}全国科普月重点科普活动一览表', total, span=6, bold=True)}</w:tr>", head_row]
+    activities share a place, and the header repeated where a page would break. Half the tables use
+    the office template's two-row header (活动时间 over 开始 | 结束) with its example row left in."""
+    split = r.random() < 0.5
+    widths = [700, 2600] + ([850, 850] if split else [1700]) + [2000, 900, 1200]
+    total, n_cols = sum(widths), len(widths)
+    if split:
+        parent, start, end = r.choice([lab for lab in START_END_LABELS if lab[0]])
+        tops = [("序号", "restart"), ("活动名称", "restart"), (parent, None), ("活动地点", "restart"),
+                ("活动形式", "restart"), ("参与人数", "restart")]
+        top_widths = widths[:2] + [widths[2] + widths[3]] + widths[4:]
+        top = "".join(_cell(h, w, span=2 if i == 2 else 1, vmerge=vm, bold=True)
+                      for i, ((h, vm), w) in enumerate(zip(tops, top_widths)))
+        subs = [_cell("", widths[0], vmerge="continue"), _cell("", widths[1], vmerge="continue"),
+                _cell(start, widths[2], bold=True), _cell(end, widths[3], bold=True)]
+        subs += [_cell("", w, vmerge="continue") for w in widths[4:]]
+        head_rows = (f'<w:tr><w:trPr><w:tblHeader/></w:trPr>{top}</w:tr>'
+                     f'<w:tr><w:trPr><w:tblHeader/></w:trPr>{"".join(subs)}</w:tr>')
+    else:
+        head = ["序号", "活动名称", "活动时间", "活动地点", "活动形式", "参与人数"]
+        head_rows = ('<w:tr><w:trPr><w:tblHeader/></w:trPr>'
+                     + "".join(_cell(h, w, bold=True) for h, w in zip(head, widths)) + "</w:tr>")
+    rows = [f"<w:tr>{_cell(f'{name}全国科普月重点科普活动一览表', total, span=n_cols, bold=True)}</w:tr>", head_rows]
+    if split:
+        example = [r.choice(["例", "示例", "1"]), r.choice(EXAMPLE_ROWS), "9月1日", "9月1日", "XX社区", "线下", "100"]
+        rows.append("<w:tr>" + "".join(_cell(t, w) for t, w in zip(example, widths)) + "</w:tr>")
     groups = [("一、线下活动", [a for a in acts if a.format == "offline"]),
               ("二、线上及线上线下结合活动", [a for a in acts if a.format != "offline"])]
     n, since_header = 0, 0
     for label, group in groups:
         if not group:
             continue
-        rows.append(f"<w:tr>{_cell(label, total, span=6)}</w:tr>")
+        rows.append(f"<w:tr>{_cell(label, total, span=n_cols)}</w:tr>")
         for i, a in enumerate(group):
             n += 1
             since_header += 1
-            if since_header > 7:  # a page break: the header row again
-                rows.append(head_row)
+            if since_header > 7:  # a page break: the header row(s) again
+                rows.append(head_rows)
                 since_header = 0
             prev_same = i > 0 and group[i - 1].location == a.location and since_header > 0
             next_same = i + 1 < len(group) and group[i + 1].location == a.location
             vm = "continue" if prev_same else ("restart" if next_same else None)
-            cells = [_cell(str(n), widths[0]), _cell(a.title, widths[1]),
-                     _cell(spell_date(r, a.start_date, a.end_date), widths[2]),
-                     _cell("" if vm == "continue" else (a.location or ""), widths[3], vmerge=vm),
-                     _cell(spell_format(r, a.format), widths[4]),
-                     _cell(str(spell_count(r, a.participants)), widths[5])]
+            if split:
+                one_day = a.start_date == a.end_date
+                dates = [_cell(spell_date(r, a.start_date, a.start_date), widths[2]),
+                         _cell("" if one_day and r.random() < 0.5 else spell_date(r, a.end_date, a.end_date),
+                               widths[3])]
+            else:
+                dates = [_cell(spell_date(r, a.start_date, a.end_date), widths[2])]
+            k = len(dates) + 2
+            cells = [_cell(str(n), widths[0]), _cell(a.title, widths[1]), *dates,
+                     _cell("" if vm == "continue" else (a.location or ""), widths[k], vmerge=vm),
+                     _cell(spell_format(r, a.format), widths[k + 1]),
+                     _cell(str(spell_count(r, a.participants)), widths[k + 2])]
             rows.append("<w:tr>" + "".join(cells) + "</w:tr>")
     grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
     return (f'<w:tbl><w:tblPr><w:tblStyle w:val="TableGrid"/><w:tblW w:w="0" w:type="auto"/></w:tblPr>'
@@ -574,6 +652,7 @@ SCENARIOS = {
     "xlsx_total_top": _excel_case("xlsx_total_top", total_top_xlsx),
     "xlsx_multi_sheet": _excel_case("xlsx_multi_sheet", multi_sheet_xlsx),
     "xlsx_split_columns": _excel_case("xlsx_split_columns", None),
+    "xlsx_start_end": _excel_case("xlsx_start_end", start_end_xlsx),
     "float_dates": _excel_case("float_dates", None),
     "serial_text": _excel_case("serial_text", None),
     "docx_merged_table": _docx_merged_table,

@@ -229,3 +229,79 @@ def test_a_data_row_with_header_words_is_not_a_new_header():
     activities, _ = extract_activities(rows, "总结.docx!表1")
     assert [a.fields["title"] for a in activities] == [r[1] for r in rows[1:]]
     assert activities[2].fields["location"] == "古冶区图书馆"
+
+
+# --- two-row date headers (issue 9, point 1) --------------------------------------------------
+
+@pytest.mark.parametrize("rows", [
+    # 活动时间 merged over 开始 | 结束, as python-docx and the merged-range filling give it
+    [["活动名称", "活动时间", "活动时间", "活动地点"], ["活动名称", "开始", "结束", "活动地点"]],
+    # the same with the merges left empty (.ods, or a sheet whose merge was not recorded)
+    [["活动名称", "活动时间", None, "活动地点"], [None, "开始日期", "结束日期", None]],
+    [["活动名称", "起止时间", "起止时间", "活动地点"], ["活动名称", "起", "止", "活动地点"]],
+    [["活动名称", "活动日期", "活动日期", "活动地点"], ["", "开始时间", "截止时间", ""]],
+    # one row, no parent
+    [["活动名称", "开始时间", "结束时间", "活动地点"]],
+    [["活动名称", "起始日期", "终止日期", "活动地点"]],
+], ids=["merged", "ods-blanks", "qi-zhi", "jiezhi", "one-row", "qishi-zhongzhi"])
+def test_start_and_end_columns_are_both_read(rows):
+    acts, notes = extract_activities(rows + [["科普月系列活动", "9月1日", "9月30日", "全区"]], "s")
+    assert notes == []
+    assert acts[0].fields == {"title": "科普月系列活动", "date_start": "9月1日", "date_end": "9月30日",
+                              "location": "全区"}
+    assert acts[0].extra == {}
+
+
+def test_a_range_column_named_qizhi_stays_one_date():
+    rows = [["活动名称", "活动起止时间", "活动地点"], ["科普周", "9月15日-21日", "区科技馆"]]
+    acts, _ = extract_activities(rows, "s")
+    assert acts[0].fields == {"title": "科普周", "date": "9月15日-21日", "location": "区科技馆"}
+
+
+def test_dates_and_counts_both_split_in_a_two_row_header():
+    rows = [["序号", "活动名称", "活动时间", "活动时间", "参与人数", "参与人数"],
+            ["序号", "活动名称", "开始", "结束", "线下", "线上"],
+            ["1", "科普大篷车巡展", "9月8日", "9月12日", "600", "0"]]
+    acts, _ = extract_activities(rows, "总结.docx!表1")
+    assert acts[0].fields == {"title": "科普大篷车巡展", "date_start": "9月8日", "date_end": "9月12日",
+                              "participants_offline": "600", "participants_online": "0"}
+
+
+# --- template example rows (issue 9, point 2) -------------------------------------------------
+
+HEADER = ["序号", "活动名称", "活动时间", "活动地点"]
+
+
+@pytest.mark.parametrize("row", [
+    ["1", "（示例）XX社区科普讲座", "9月1日", "XX社区"],
+    ["示例", "社区科普讲座", "9月1日", "幸福社区"],
+    ["例", "社区科普讲座", "9月1日", "幸福社区"],
+    ["1", "例：社区科普讲座", "9月1日", "幸福社区"],
+    ["1", "例如：科技馆开放日", "9月1日", "科技馆"],
+    ["1", "【示例】科技馆开放日", "9月1日", "科技馆"],
+    ["1", "示例1：科技馆开放日", "9月1日", "科技馆"],
+    ["1", "××镇科普大集", "9月×日", "××镇"],
+    ["1", "xxx学校科学课", "9月1日", "xxx学校"],
+    ["1", "某某小区防诈骗讲座", "9月1日", "某某小区"],
+    ["1", "社区科普讲座", "9月1日", "此行为示例，填写时请删除"],
+    ["1", "社区科普讲座", "9月1日", "（填写说明：地点写到村、社区）"],
+])
+def test_example_rows_are_not_activities(row):
+    acts, notes = extract_activities([HEADER, row, ["2", "科普进校园", "9月3日", "实验小学"]], "表.xlsx!Sheet1")
+    assert [a.fields["title"] for a in acts] == ["科普进校园"]
+    assert len(notes) == 1 and notes[0].startswith("表.xlsx!Sheet1!R2：") and "示例行" in notes[0]
+
+
+@pytest.mark.parametrize("title", ["病例分享会", "典型案例分享会", "科协例会暨科普工作部署会", "例行安全科普宣传",
+                                   "示例性科普展览", "XXL号科普大篷车开放日", "Linux开源软件科普讲座"])
+def test_titles_that_merely_contain_li_are_activities(title):
+    acts, notes = extract_activities([HEADER, ["1", title, "9月1日", "市人民医院"]], "s")
+    assert [a.fields["title"] for a in acts] == [title]
+    assert notes == []
+
+
+def test_instructions_merged_across_the_table_are_a_note():
+    rows = [HEADER, ["填写说明：活动名称请写全称"] * 4, ["1", "科普进校园", "9月3日", "实验小学"]]
+    acts, notes = extract_activities(rows, "s")
+    assert [a.fields["title"] for a in acts] == ["科普进校园"] and notes == []
+

@@ -95,6 +95,14 @@ SURE_DATES = [
     ("二〇二五年九月十五日", D(9, 15), D(9, 15)),  # 〇 U+3007
     ("二零二五年九月十五日", D(9, 15), D(9, 15)),
     ("九月一日至九月三十日", D(9, 1), D(9, 30)),
+    # day ranges sharing the month (issue 9, point 7)
+    ("2025/9/19 9:00", D(9, 19), D(9, 19)),
+    ("9月15-16日", D(9, 15), D(9, 16)),
+    ("2025年9月15-16日", D(9, 15), D(9, 16)),
+    ("9.15-16日", D(9, 15), D(9, 16)),
+    ("2025.9.15-16", D(9, 15), D(9, 16)),
+    ("9月15日-16", D(9, 15), D(9, 16)),
+    ("9月1日/9月3日", D(9, 1), D(9, 3)),
 ]
 
 
@@ -128,6 +136,7 @@ UNSURE_DATES = [
     ("9/15", "unparsed"),
     ("9  15", "unparsed"),
     ("9.10-12", "unparsed"),
+    ("9月10日-12", "unparsed"),  # the 12th, or December?
     ("9月31日", "unparsed"),
     ("13月1日", "unparsed"),
     ("15.9", "unparsed"),
@@ -374,3 +383,41 @@ def test_normalize_activity_other_year_is_kept_and_flagged():
     assert act.start_date == date(2024, 9, 29)
     assert act.flags == ["date_out_of_campaign_year"]
     assert act.participants is None  # no participants column: no flag
+
+
+# --- start and end columns (开始 | 结束) -----------------------------------------------------
+
+@pytest.mark.parametrize("start, end, first, last, flag", [
+    ("9月1日", "9月30日", D(9, 1), D(9, 30), None),
+    ("2025年9月15日", "2025年9月16日", D(9, 15), D(9, 16), None),
+    ("2025/9/19", "2025/9/19", D(9, 19), D(9, 19), None),
+    (datetime(2025, 9, 1), datetime(2025, 9, 30), D(9, 1), D(9, 30), None),
+    (45901, "2025年9月30日", D(9, 1), D(9, 30), None),  # a date cell beside a text cell
+    ("9月1日", None, D(9, 1), D(9, 1), None),  # no end: a one-day activity
+    ("9月1日", "", D(9, 1), D(9, 1), None),
+    ("9月1日-3日", None, D(9, 1), D(9, 3), None),  # the start cell holds the range itself
+    ("9月1日", "30日", D(9, 1), D(9, 30), None),  # the end borrows the start's month
+    ("2025-09-01 09:00", "2025-09-01 17:00", D(9, 1), D(9, 1), None),
+    (None, "9月30日", None, D(9, 30), "ambiguous"),  # an end alone: when did it start?
+    ("9月10日", "9月3日", D(9, 10), None, "ambiguous"),
+    ("9月1日", "待定", D(9, 1), None, "unparsed"),
+    ("2024年9月1日", "2024年9月2日", date(2024, 9, 1), date(2024, 9, 2), "out_of_campaign_year"),
+])
+def test_start_and_end_columns(start, end, first, last, flag):
+    act = normalize_activity(RawActivity(fields={"title": "展", "date_start": start, "date_end": end}))
+    assert (act.start_date, act.end_date) == (first, last)
+    assert act.flags == ([f"date_{flag}"] if flag else [])
+
+
+def test_start_and_end_columns_are_quoted_as_one_date():
+    act = normalize_activity(RawActivity(fields={"title": "展", "date_start": "9月1日", "date_end": "9月三十日"}))
+    assert act.raw["date"] == "9月1日至9月三十日"
+    assert act.end_date == D(9, 30)
+
+
+def test_start_and_end_clock_columns_beside_a_date_column():
+    """活动日期 | 活动时间 over 开始时间 | 结束时间 holding clock times: the date column gives the day."""
+    act = normalize_activity(RawActivity(fields={"title": "讲座", "date": "2025年9月15日", "date_start": "9:00",
+                                                 "date_end": "11:30"}))
+    assert (act.start_date, act.end_date, act.flags) == (D(9, 15), D(9, 15), [])
+
