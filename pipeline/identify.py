@@ -157,9 +157,26 @@ def _stretches(text: str) -> tuple[str, ...]:
 @dataclass
 class Identification:
     unit_id: str | None
-    how: str  # address | forwarded_address | content | ambiguous | unknown
+    how: str  # address | forwarded_address | content | fuzzy | forward_content | forward_unknown | ambiguous | unknown
     candidates: list[str] = field(default_factory=list)
     note: str = ""
+    forwarder: str | None = None  # the unit whose address forwarded someone else's mail
+
+
+FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|转发)\s*[:：]", re.I)
+
+
+def forward_origins(envelope: Envelope, office_addresses: set[str]) -> list[str] | None:
+    """Original senders of mail that someone outside the office forwarded, or None when the mail
+    is no such forward (the office's own forwards and replies quoting our mail are not)."""
+    if envelope.from_addr in office_addresses or not envelope.forwarded:
+        return None
+    others = [f.from_addr for f in envelope.forwarded
+              if f.from_addr and f.from_addr != envelope.from_addr and f.from_addr not in office_addresses]
+    unnamed = [f for f in envelope.forwarded if not f.from_addr]
+    if others or (unnamed and FORWARD_SUBJECT.search(envelope.subject or "")):
+        return others
+    return None
 
 
 def _signature(text: str) -> str:
@@ -203,15 +220,21 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
     best = ranked[0] if ranked else None
     unique_best = best if best and (len(ranked) == 1 or ranked[1][1] < best[1]) and best[0] in decisive else None
 
+    def unit_of(address: str) -> Unit | None:
+        unit = registry.by_email.get(address)
+        if unit is None and remembered:
+            unit = registry.get(remembered.get(address))
+        return unit
+
+    origins = forward_origins(envelope, office_addresses)
+    if origins is not None:
+        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, unique_best, ranked, registry)
+
     senders = [envelope.from_addr]
     if envelope.from_addr in office_addresses:  # a forward from the office: the original sender counts
         senders = [f.from_addr for f in envelope.forwarded if f.from_addr] + senders
-    else:
-        senders += [f.from_addr for f in envelope.forwarded if f.from_addr]
     for position, address in enumerate(senders):
-        unit: Unit | None = registry.by_email.get(address)
-        if unit is None and remembered:
-            unit = registry.get(remembered.get(address))
+        unit = unit_of(address)
         if unit is None:
             continue
         how = "address" if position == 0 and address == envelope.from_addr else "forwarded_address"
@@ -236,3 +259,25 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
         tied = [u for u, s in ranked if s == best[1]]
         return Identification(None, "ambiguous", tied)
     return Identification(None, "unknown")
+
+
+def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, unique_best, ranked,
+                      registry: Registry) -> Identification:
+    """Mail that someone forwarded belongs to whoever wrote the original: its registered address,
+    else the unit its files name, if that is not the forwarder itself. Otherwise a person decides:
+    a forward never passes for the forwarder's own submission (it would replace the forwarder's list)."""
+    by = forwarder.unit_id if forwarder else None
+    for address in origins:
+        unit = unit_of(address)
+        if unit is not None:
+            return Identification(unit.unit_id, "forwarded_address", forwarder=by)
+    if unique_best and unique_best[0] != by:
+        named = registry.by_id[unique_best[0]].name
+        note = f"转发邮件：{'由“' + forwarder.name + '”' if forwarder else ''}转发，材料写明“{named}”，按材料归属"
+        return Identification(unique_best[0], "forward_content", [], note, forwarder=by)
+    candidates = list(dict.fromkeys(([by] if by else []) + [u for u, _ in ranked[:3]]))
+    who = f"“{forwarder.name}”" if forwarder else "发件人"
+    origin = f"（原发件人 {origins[0]} 未登记）" if origins else "（未写明原发件人地址）"
+    return Identification(None, "forward_unknown", candidates,
+                          f"{who}转发了他人的邮件{origin}，无法确定是哪个单位的报送，不计入{who}的材料",
+                          forwarder=by)
