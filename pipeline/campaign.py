@@ -86,6 +86,12 @@ def _covers(later: Mapping, earlier: Mapping) -> bool:
         and (not earlier["carries_narrative"] or bool(later["carries_narrative"]))
 
 
+def _replaces_part(later: Mapping, earlier: Mapping) -> bool:
+    """The later message would take the place of the earlier's activity list or narrative."""
+    return bool(later["carries_list"] and earlier["carries_list"]) \
+        or bool(later["carries_narrative"] and earlier["carries_narrative"])
+
+
 def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
     """Outcome of each of a unit's messages once complements are counted, and a mail from another
     address that would replace what the unit's own address sent is held for a person (review assign)."""
@@ -96,7 +102,7 @@ def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, st
         if effective[m["key"]] != "accepted" or standing(m) == "own":
             continue
         own = [n for n in unit_messages[:i] if effective[n["key"]] == "accepted" and standing(n) == "own"]
-        if any(_covers(m, n) for n in own):
+        if any(_replaces_part(m, n) for n in own):
             effective[m["key"]] = "needs_review"
             what = "他单位转发" if standing(m) == "forward" else "非该单位登记邮箱发来"
             reasons[m["key"]] = (f"{what}的材料，该单位已从登记邮箱报送过（{own[-1]['received_at'][:16]}），"

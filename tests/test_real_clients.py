@@ -1,0 +1,60 @@
+"""The real-client fixture set (tests/clientmail.py): mail composed by mutt, s-nail and swaks with
+tables LibreOffice wrote, through Dovecot and ``poll``, against outcomes written by hand: whose
+submission each mail is, whether it is one at all, and whom we answer."""
+from __future__ import annotations
+
+import pytest
+
+import clientmail
+from servers import SmtpSink, new_account
+
+
+@pytest.fixture(scope="module")
+def built():
+    try:
+        return clientmail.build()
+    except clientmail.ClientMissing as exc:
+        pytest.skip(f"real-client fixtures need the clients: {exc}")
+
+
+@pytest.fixture(scope="module")
+def outcome(built, dovecot, tmp_path_factory):
+    """One poll over the whole set, shared by the tests below."""
+    sink = SmtpSink().start()
+    try:
+        return clientmail.run_set(built, new_account(dovecot.start()), sink, tmp_path_factory.mktemp("clients"))
+    finally:
+        sink.stop()
+
+
+def test_each_mail_has_the_hand_written_outcome(built, outcome):
+    data, sent = outcome
+    result = clientmail.score(built, data, sent)
+    assert not result.failures, "\n".join(result.failures)
+
+
+def test_a_forward_never_replaces_the_forwarders_activities(built, outcome):
+    data, _ = outcome
+    ids = built.message_ids()
+    county = [a for a in data["activities"] if a["unit_id"] == "fengnan"]
+    assert len(county) == 12 and {a["message_id"] for a in county} == {ids["county_own"]}
+    statuses = {m["message_id"]: m for m in data["messages"]}
+    assert statuses[ids["county_own"]]["status"] == "accepted"
+    assert "转发" in statuses[ids["county_forwards_inline"]]["reason"]
+
+
+def test_stranger_with_twenty_reply_to_addresses_gets_at_most_two_answers_to_from(built, outcome):
+    _, sent = outcome
+    answered = [m for m in sent if (m["In-Reply-To"] or "").strip() in
+                {mid for label, mid in built.message_ids().items() if label.startswith("stranger")}]
+    assert clientmail.stranger_acks(built, sent) == len(answered) <= 2
+    assert all(m["To"] == clientmail.STRANGER and "http" not in m["Subject"] for m in answered)
+    assert not [m for m in sent if "victim" in (m["To"] or "")]
+
+
+def test_impersonated_unit_is_told_once(built, outcome):
+    _, sent = outcome
+    notices = [m for m in sent if "【请留意】" in (m["Subject"] or "")]
+    assert [m["To"] for m in notices] == ["fnkx@163.com"]
+    body = notices[0].get_body(("plain",)).get_content()
+    assert "fnkx2025@qq.com" in body and "未被这封邮件替换" in body
