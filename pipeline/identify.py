@@ -228,7 +228,7 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
 
     origins = forward_origins(envelope, office_addresses)
     if origins is not None:
-        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, unique_best, ranked, registry)
+        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, scores, decisive, registry)
 
     senders = [envelope.from_addr]
     if envelope.from_addr in office_addresses:  # a forward from the office: the original sender counts
@@ -261,17 +261,20 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
     return Identification(None, "unknown")
 
 
-def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, unique_best, ranked,
-                      registry: Registry) -> Identification:
+def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, scores: dict[str, int],
+                      decisive: set[str], registry: Registry) -> Identification:
     """Mail that someone forwarded belongs to whoever wrote the original: its registered address,
-    else the unit its files name, if that is not the forwarder itself. Otherwise a person decides:
-    a forward never passes for the forwarder's own submission (it would replace the forwarder's list)."""
+    else the unit its files name, other than the forwarder (whose own name is in its covering note and
+    signature). Otherwise a person decides: a forward never passes for the forwarder's own submission."""
     by = forwarder.unit_id if forwarder else None
     for address in origins:
         unit = unit_of(address)
         if unit is not None:
             return Identification(unit.unit_id, "forwarded_address", forwarder=by)
-    if unique_best and unique_best[0] != by:
+    ranked = sorted(((u, sc) for u, sc in scores.items() if u != by), key=lambda kv: (-kv[1], kv[0]))
+    unique_best = ranked[0] if ranked and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]) \
+        and ranked[0][0] in decisive else None
+    if unique_best:
         named = registry.by_id[unique_best[0]].name
         note = f"转发邮件：{'由“' + forwarder.name + '”' if forwarder else ''}转发，材料写明“{named}”，按材料归属"
         return Identification(unique_best[0], "forward_content", [], note, forwarder=by)
