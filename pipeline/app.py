@@ -126,10 +126,14 @@ class Pipeline:
     def _reported_after(self, result: MessageResult) -> int:
         if result.unit_id is None:
             return 0
-        if result.outcome == "accepted" and result.carries_list:
-            return len(result.activities)
         rows = self.store.unit_messages(result.unit_id)
-        current = current_list_keys(rows, message_statuses(rows)).get(result.unit_id)
+        statuses = message_statuses(rows)
+        # another address's list does not replace the one the unit's own address sent (campaign._vouched)
+        held = result.standing != "own" and any(
+            statuses[r["key"]].status == "accepted" and standing(r) == "own" and r["carries_list"] for r in rows)
+        if result.outcome == "accepted" and result.carries_list and not held:
+            return len(result.activities)
+        current = current_list_keys(rows, statuses).get(result.unit_id)
         return self.store.activity_count(current)
 
     def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:

@@ -64,6 +64,9 @@ def test_impersonated_unit_is_told_once(built, outcome):
     assert [m["To"] for m in notices] == ["fnkx@163.com"]
     body = notices[0].get_body(("plain",)).get_content()
     assert "fnkx2025@qq.com" in body and "未被这封邮件替换" in body
+    [ack] = [m for m in sent if m["In-Reply-To"] == built.message_ids()["impersonation"]]
+    text = ack.get_body(("plain",)).get_content()
+    assert "本单位目前计入 12 项" in text and "不是贵单位登记的报送邮箱" in text
 
 
 def test_held_impersonation_shows_in_digest_and_review_and_a_person_decides(built, outcome, tmp_path, capsys):
