@@ -164,6 +164,7 @@ class Identification:
 
 
 FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|转发)\s*[:：]", re.I)
+REPLY_SUBJECT = re.compile(r"^\s*(re|回复|答复)\s*[:：]", re.I)
 
 
 def forward_origins(envelope: Envelope, office_addresses: set[str]) -> list[str] | None:
@@ -171,6 +172,8 @@ def forward_origins(envelope: Envelope, office_addresses: set[str]) -> list[str]
     is no such forward (the office's own forwards and replies quoting our mail are not)."""
     if envelope.from_addr in office_addresses or not envelope.forwarded:
         return None
+    if REPLY_SUBJECT.search(envelope.subject or "") and not FORWARD_SUBJECT.search(envelope.subject or ""):
+        return None  # a reply quotes the mail it answers: the sender writes for itself
     others = [f.from_addr for f in envelope.forwarded
               if f.from_addr and f.from_addr != envelope.from_addr and f.from_addr not in office_addresses]
     unnamed = [f for f in envelope.forwarded if not f.from_addr]

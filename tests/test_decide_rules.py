@@ -172,3 +172,9 @@ def test_acknowledgment_goes_to_from_never_to_reply_to(ctx):
                    attachments=[att()])
     result = decide(MailContent(envelope, [FileResult("活动表.xlsx", "xlsx", "parsed")]), ctx, WHEN)
     assert result.reply_to == "x@qq.com" and result.standing == "unverified" and result.unit_id == "fengnan"
+
+
+def test_a_reply_quoting_a_colleague_stays_the_senders():
+    envelope = env(from_addr="fnkx@163.com", subject="Re: 活动统计表", attachments=[att()],
+                   forwarded=[ForwardedHeader("colleague@qq.com", "张三", "活动统计表")])
+    assert identify(envelope, [], REGISTRY, INDEX, OWN | ADMINS).unit_id == "fengnan"
