@@ -10,6 +10,7 @@ import shlex
 import pytest
 
 import clientmail
+from pipeline.store import Store
 from servers import SmtpSink, new_account
 
 
@@ -84,7 +85,14 @@ def test_held_impersonation_shows_in_digest_and_review_and_a_person_decides(buil
     capsys.readouterr()
     assert main(["--config", str(config), "review", "list"]) == 0
     assert f"review assign {shlex.quote(mid)} fengnan" in capsys.readouterr().out
-    assert main(["--config", str(config), "review", "assign", mid, "fengnan"]) == 0
+    assert main(["--config", str(config), "reingest", "--since", "2025-09-01", "--until", "2025-09-30",
+                 "--from-archive"]) in (0, 1)  # the sink is gone by now: sending fails, queueing does not
+    assert main(["--config", str(config), "review", "assign", mid, "fengnan"]) in (0, 1)
+    store = Store(config.parent / "var" / "ledger.sqlite3")
+    try:
+        assert [r["kind"] for r in store.outbox()].count("notice") == 1  # never again on reingest or assign
+    finally:
+        store.close()
     assert main(["--config", str(config), "export", "--format", "json", "--out", str(tmp_path / "x.json")]) == 0
     import json
     data = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
