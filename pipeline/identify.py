@@ -44,6 +44,9 @@ _NOT_NAME = re.compile(
     r"的|(?:[^\w()]|_|\d)+", re.I)
 # another city or province right before a name: 石家庄市医学会 is not 唐山市医学会
 _FOREIGN_PLACE = re.compile(r"([\u4e00-\u9fff]{2,3})[市省]$")
+# a township's body right after a county's name: 丰南区|黄各庄镇科协 is the township's, not the county's
+# (but 丰南区各乡镇科协 is the county speaking of all of them)
+_SUBUNIT = re.compile(r"(?![各全所本])[\u4e00-\u9fff]{1,6}?(?:镇|乡|街道|办事处)(?:科协|科普协会|人民政府|政府|党委)")
 
 
 def canon(text: str) -> str:
@@ -132,7 +135,8 @@ class NameIndex:
         found: set[str] = set()
         for _, start, spelling, unit_id in hits:  # longest spellings claim their stretch first
             end = start + len(spelling)
-            if not any(taken[start:end]) and not _foreign(text, start, spelling):
+            if not any(taken[start:end]) and not _foreign(text, start, spelling) \
+                    and not _SUBUNIT.match(text, end):
                 found.add(unit_id)
                 taken[start:end] = [True] * (end - start)
         return found

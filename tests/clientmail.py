@@ -7,7 +7,7 @@ fall inside the campaign in a known order. The 20 stranger mails are built with 
 what they test is whom we answer, not how they are encoded.
 
 What the set covers (issue 9 points 3-5, issue 10 points 1-2): a county forwarding a project unit's
-mail as an attached message and a township association's mail inline; "收到，谢谢！" without
+mail as an attached message and a township association's mail inline; the township writing itself; "收到，谢谢！" without
 In-Reply-To; a reply asking a question; a registered unit's reply that does carry a corrected table;
 "附件忘带了" from a registered address; a vendor's training notice with a .docx brochure; a stranger
 with 20 Reply-To addresses; someone impersonating a registered county.
@@ -280,6 +280,12 @@ def _compose(workdir: Path) -> Built:
                township_text, [f["黄各庄镇科协科普月活动总结.docx"]]), _day(15),
         Expect("county_forwards_inline", "mutt", "needs_review", None, 0, ("fnkx@163.com",),
                "a township association (not registered) forwarded inline: nobody's for sure, the county keeps its 12"))
+
+    add("township_direct", "s-nail",
+        c.snail("黄各庄镇科协 <hgzkx2025@qq.com>", MAILBOX, "丰南区黄各庄镇科协2025年全国科普月活动总结",
+                "您好，我镇科普月活动总结见附件。\n丰南区黄各庄镇科协\n", [f["黄各庄镇科协科普月活动总结.docx"]]), _day(15, 16),
+        Expect("township_direct", "s-nail", "needs_review", None, 0, ("hgzkx2025@qq.com",),
+               "a township association (not registered) named after its county is not the county"))
 
     ack_subject = f"{fn_title}"
     add("thanks_reply", "mutt",

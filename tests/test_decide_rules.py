@@ -178,3 +178,9 @@ def test_a_reply_quoting_a_colleague_stays_the_senders():
     envelope = env(from_addr="fnkx@163.com", subject="Re: 活动统计表", attachments=[att()],
                    forwarded=[ForwardedHeader("colleague@qq.com", "张三", "活动统计表")])
     assert identify(envelope, [], REGISTRY, INDEX, OWN | ADMINS).unit_id == "fengnan"
+
+
+def test_a_township_named_after_its_county_is_not_the_county():
+    assert INDEX.find("丰南区黄各庄镇科协2025年全国科普月活动总结") == set()
+    assert INDEX.find("丰南区各乡镇科协开展科普活动") == {"fengnan"}
+    assert INDEX.find("丰南区科协2025年全国科普月活动总结") == {"fengnan"}
