@@ -36,7 +36,7 @@ from .smtp import FolderTransport, PermanentError, TransientError, UncertainErro
 
 log = logging.getLogger(__name__)
 
-CAPPED_KINDS = ("ack", "reminder")
+CAPPED_KINDS = ("ack", "reminder", "notice")
 OUTAGE_STATE = "smtp_outage"  # store state: "<consecutive failures> <retry at ISO>"
 
 
@@ -92,7 +92,10 @@ def _age(row, now: datetime) -> timedelta:
 
 def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: int, max_attempts: int,
           now: datetime | None = None, max_per_recipient: int = 10,
+          known_recipients: set[str] | None = None, max_per_stranger: int = 2,
           max_age: timedelta = timedelta(days=3)) -> FlushReport:
+    """``known_recipients``: addresses of the units and the office; automatic replies to anyone else
+    are capped at ``max_per_stranger`` a day (None: no such distinction)."""
     report = FlushReport()
     now = now or datetime.now(timezone.utc)
     checkpoint("flush_start")
@@ -110,13 +113,16 @@ def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: in
                 log.info("outbox: sending limit reached, the rest waits for the next flush")
                 break
             recipients = json.loads(row["recipients"])
-            if row["kind"] in CAPPED_KINDS and any(per_recipient.get(r.lower(), 0) >= max_per_recipient
-                                                    for r in recipients):
+            cap = max_per_recipient
+            if known_recipients is not None and any(r.lower() not in known_recipients for r in recipients):
+                cap = min(cap, max_per_stranger)
+            if row["kind"] in CAPPED_KINDS and any(per_recipient.get(r.lower(), 0) >= cap for r in recipients):
+                who = "未登记地址" if cap < max_per_recipient else "收件人"
                 store.outbox_mark(row["id"], "suppressed",
-                                  error=f"每日自动回复上限（{max_per_recipient}封/收件人）已到，未发送")
+                                  error=f"每日自动回复上限（{cap}封/{who}）已到，未发送")
                 report.suppressed += 1
                 log.warning("outbox: %s %s to %s suppressed: %d automatic replies to this address today",
-                            row["kind"], row["id"], recipients, max_per_recipient)
+                            row["kind"], row["id"], recipients, cap)
                 continue
             if row["state"] == "pending" and _age(row, now) > max_age:
                 store.outbox_mark(row["id"], "failed", error=f"gave up: not sent within {max_age}")

@@ -20,13 +20,13 @@ from outbox.smtp import FolderTransport, SmtpTransport
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 
 from .archive import Archive
-from .campaign import current_list_keys, message_statuses
+from .campaign import current_list_keys, message_statuses, standing
 from .config import Config
 from .ingest import Context, Reader, decide, unreadable_result
 from .mailbox import Fetched, MailSourceError, header_date, message_key, open_source
 from .records import Arrival, MessageResult
 from .registry import Registry, load_registry
-from .replies import build_ack
+from .replies import build_ack, build_notice
 from .store import Store
 
 log = logging.getLogger(__name__)
@@ -126,10 +126,14 @@ class Pipeline:
     def _reported_after(self, result: MessageResult) -> int:
         if result.unit_id is None:
             return 0
-        if result.outcome == "accepted" and result.carries_list:
-            return len(result.activities)
         rows = self.store.unit_messages(result.unit_id)
-        current = current_list_keys(rows, message_statuses(rows)).get(result.unit_id)
+        statuses = message_statuses(rows)
+        # another address's list does not replace the one the unit's own address sent (campaign._vouched)
+        held = result.standing != "own" and any(
+            statuses[r["key"]].status == "accepted" and standing(r) == "own" and r["carries_list"] for r in rows)
+        if result.outcome == "accepted" and result.carries_list and not held:
+            return len(result.activities)
+        current = current_list_keys(rows, statuses).get(result.unit_id)
         return self.store.activity_count(current)
 
     def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:
@@ -195,8 +199,9 @@ class Pipeline:
                         dedupe = f"ack:{row['key']}" + (f":{ack_suffix}" if ack_suffix else "")
                         outgoing = build_ack(row["key"], result, self.config, self.registry,
                                              self._reported_after(result), dedupe)
+                    notices = self._notices(row["key"], result)
                     checkpoint("render_after")
-                    self.store.commit_message(row["key"], result, outgoing)
+                    self.store.commit_message(row["key"], result, outgoing, notices)
                     checkpoint("commit_after")
                 except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
                     log.exception("message %s: unexpected error", row["key"])
@@ -209,6 +214,17 @@ class Pipeline:
         if bar:
             bar.close()
         checkpoint("process_done")
+
+    def _notices(self, key: str, result: MessageResult) -> list:
+        """The unit's registered address hears when someone else submits in its name: on the first
+        reading of the message only, never on a reingest or a reprocess."""
+        if result.standing != "unverified" or (self.store.message(key) or {"processed_at": 1})["processed_at"]:
+            return []
+        rows = self.store.unit_messages(result.unit_id)
+        statuses = message_statuses(rows)
+        own_data = any(statuses[r["key"]].status == "accepted" and standing(r) == "own" for r in rows)
+        notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data)
+        return [notice] if notice else []
 
     def _remembered(self) -> dict[str, str]:
         """Sender addresses an admin attributed to a unit (``review assign``)."""
@@ -237,7 +253,15 @@ class Pipeline:
                          max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
                          max_per_day=smtp.max_per_day if smtp.host else unlimited,
                          max_attempts=smtp.max_attempts,
-                         max_per_recipient=getattr(smtp, "max_per_recipient_per_day", 10))
+                         max_per_recipient=getattr(smtp, "max_per_recipient_per_day", 10),
+                         known_recipients=self._known_addresses(),
+                         max_per_stranger=getattr(smtp, "max_per_stranger_per_day", 2))
+
+    def _known_addresses(self) -> set[str]:
+        """Addresses registered for a unit or confirmed by an admin, and the office's own: everyone else
+        is a stranger, whose automatic replies are capped far lower (the account's reputation)."""
+        return ({a.lower() for a in self.registry.by_email} | set(self.store.remembered_senders())
+                | {a.lower() for a in self.config.admins} | self.config.own_addresses)
 
     # -- commands ----------------------------------------------------------------------------
 

@@ -55,23 +55,59 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
         else:
             by_unit.setdefault(m["unit_id"], []).append(m)
     for unit_messages in by_unit.values():
-        has_list = any(m["outcome"] == "accepted" and m["carries_list"] for m in unit_messages)
-        effective = {m["key"]: ("accepted" if _complements(m) and has_list else m["outcome"]) for m in unit_messages}
+        effective, reasons = _vouched(unit_messages)
         for i, m in enumerate(unit_messages):
-            status, reason = effective[m["key"]], m["reason"] or ""
-            later_accepted = [n for n in unit_messages[i + 1:] if effective[n["key"]] == "accepted"]
+            status, reason = effective[m["key"]], reasons.get(m["key"], m["reason"] or "")
+            # what another address sent never replaces what the unit's own address sent
+            later_accepted = [n for n in unit_messages[i + 1:] if effective[n["key"]] == "accepted"
+                              and (standing(n) == "own" or standing(m) != "own")]
             if status == "needs_review" and later_accepted:
                 status, reason = "superseded", f"已由后来的邮件（{later_accepted[0]['received_at'][:16]}）取代"
             elif status == "accepted":
-                covering = [n for n in later_accepted
-                            if (not m["carries_list"] or n["carries_list"])
-                            and (not m["carries_narrative"] or n["carries_narrative"])]
+                covering = [n for n in later_accepted if _covers(n, m)]
                 if covering:
                     status, reason = "superseded", f"已由后来的邮件（{covering[0]['received_at'][:16]}）更新"
                 elif _complements(m):
                     reason = "活动总结（活动明细见本单位另一封邮件）"
             out[m["key"]] = MessageStatus(status, reason)
     return out
+
+
+def standing(m: Mapping) -> str:
+    """own | forward | unverified (see pipeline/ingest.py); ledgers from before it was kept count as own."""
+    try:
+        return m["standing"] or "own"
+    except (KeyError, IndexError):
+        return "own"
+
+
+def _covers(later: Mapping, earlier: Mapping) -> bool:
+    return (not earlier["carries_list"] or bool(later["carries_list"])) \
+        and (not earlier["carries_narrative"] or bool(later["carries_narrative"]))
+
+
+def _replaces_part(later: Mapping, earlier: Mapping) -> bool:
+    """The later message would take the place of the earlier's activity list or narrative."""
+    return bool(later["carries_list"] and earlier["carries_list"]) \
+        or bool(later["carries_narrative"] and earlier["carries_narrative"])
+
+
+def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
+    """Outcome of each of a unit's messages once complements are counted, and a mail from another
+    address that would replace what the unit's own address sent is held for a person (review assign)."""
+    has_list = any(m["outcome"] == "accepted" and m["carries_list"] for m in unit_messages)
+    effective = {m["key"]: ("accepted" if _complements(m) and has_list else m["outcome"]) for m in unit_messages}
+    reasons: dict[str, str] = {}
+    for i, m in enumerate(unit_messages):
+        if effective[m["key"]] != "accepted" or standing(m) == "own":
+            continue
+        own = [n for n in unit_messages[:i] if effective[n["key"]] == "accepted" and standing(n) == "own"]
+        if any(_replaces_part(m, n) for n in own):
+            effective[m["key"]] = "needs_review"
+            what = "他单位转发" if standing(m) == "forward" else "非该单位登记邮箱发来"
+            reasons[m["key"]] = (f"{what}的材料，该单位已从登记邮箱报送过（{own[-1]['received_at'][:16]}），"
+                                 "未替换原有数据；确认后用 review assign 归属")
+    return effective, reasons
 
 
 def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:

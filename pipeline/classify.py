@@ -20,6 +20,12 @@ BOUNCE_SUBJECT = re.compile(r"undeliver|delivery (status|failure)|returned mail|
 QUESTION = re.compile(r"请问|能否|可否|是否可以|可不可以|能不能|延期|延长|推迟|咨询|怎么报|如何报|[?？]")
 SUBMISSION_WORDS = re.compile(r"总结|科普月|科普活动|活动|报送|附件|材料|汇总|统计表")
 NO_REPLY_ADDRESS = re.compile(r"^(no-?reply|do-?not-?reply|noreply)[@+.-]", re.I)
+REPLY_SUBJECT = re.compile(r"^\s*(re|回复|答复|回覆|答覆)\s*[:：]", re.I)
+# where a client starts quoting the mail being answered (NetEase, QQ, Outlook, Gmail, mutt)
+QUOTE_START = re.compile(r"^\s*(?:-{2,}\s*(?:原始邮件|original message|回复的原邮件|forwarded message|转发邮件信息)"
+                         r"|在\s*.{0,80}写道\s*[:：]|on .{0,120}wrote\s*:|(?:发件人|from)\s*[:：]|>)", re.I)
+# a person's own words in a reply longer than this are more than "收到，谢谢"
+SHORT_REPLY = 200
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,26 @@ def _first(envelope: Envelope, name: str) -> str:
 def _documents(envelope: Envelope) -> list[str]:
     return [a.name for a in envelope.attachments if not a.content_type.startswith("image/")
             or DOCUMENT_KINDS_HINT.search(a.name or "")]
+
+
+def own_text(text: str) -> str:
+    """The body without the quoted mail it answers: the writer's own words."""
+    lines = []
+    for line in (text or "").splitlines():
+        if QUOTE_START.match(line):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
+def answers_us(envelope: Envelope, own_addresses: set[str], our_message_domain: str) -> bool:
+    """A reply in a thread with the office: our Message-ID referenced, a Re:/回复: subject, or our
+    mail quoted below. Clients drop In-Reply-To, so the shape counts as much as the headers."""
+    references = _first(envelope, "in-reply-to") + " " + _first(envelope, "references")
+    if our_message_domain and our_message_domain in references:
+        return True
+    quoted_ours = any(f.from_addr in own_addresses for f in envelope.forwarded)
+    return bool(REPLY_SUBJECT.search(envelope.subject or "")) or quoted_ours
 
 
 def is_automatic(envelope: Envelope) -> str | None:
@@ -92,12 +118,13 @@ def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
     if documents:
         return Verdict("submission", "报送材料", reply_allowed)
 
-    in_reply_to = _first(envelope, "in-reply-to") + " " + _first(envelope, "references")
-    text = f"{envelope.subject}\n{envelope.text[:3000]}"
-    if our_message_domain and our_message_domain in in_reply_to:
-        if QUESTION.search(text):
+    mine = own_text(envelope.text)
+    text = f"{envelope.subject}\n{mine[:3000]}"
+    if answers_us(envelope, own_addresses, our_message_domain) and not envelope.oversize_links \
+            and len(mine) <= SHORT_REPLY:
+        if QUESTION.search(re.sub(r"https?://\S+", " ", mine)):
             return Verdict("question", "对回执的回复，含有问题，需要人工答复", False)
-        return Verdict("ack_reply", "对回执的回复（如“收到”“谢谢”），无需处理", False)
+        return Verdict("ack_reply", "对回执的回复（如“收到”“谢谢”），未带附件，无需处理", False)
     if envelope.oversize_links:  # 超大附件: the files are behind download links
         return Verdict("submission", "报送邮件（附件为超大附件下载链接）", reply_allowed)
     asked = QUESTION.search(re.sub(r"https?://\S+", " ", text))  # a link's "?" asks nothing

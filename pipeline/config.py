@@ -78,6 +78,7 @@ class SmtpConfig(_ServerConfig):
     max_per_day: int = Field(default=500, ge=1)
     max_attempts: int = Field(default=8, ge=1)
     max_per_recipient_per_day: int = Field(default=10, ge=1)  # automatic replies to one address (mail loops)
+    max_per_stranger_per_day: int = Field(default=2, ge=0)  # the same to an address registered for no unit
 
     @model_validator(mode="after")
     def _one_sink(self) -> "SmtpConfig":

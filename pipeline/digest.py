@@ -114,9 +114,14 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
                    error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
               for r in store.outbox_problems()]
     trust = []  # submissions whose sender could not be vouched for (pipeline/trust.py)
+    noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
     for m in data["messages"]:
         row = rows.get(m["message_id"])
         flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))] if row else []
+        if flags and m["status"] == "needs_review" and m["unit_id"]:
+            flags.append("待人工确认，未替换该单位原有数据")
+        if flags and row["key"] in noticed:
+            flags.append("已通知该单位登记邮箱")
         if flags and m["status"] != "ignored":
             trust.append(dict(when=_short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
                               unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))

@@ -44,6 +44,9 @@ _NOT_NAME = re.compile(
     r"的|(?:[^\w()]|_|\d)+", re.I)
 # another city or province right before a name: 石家庄市医学会 is not 唐山市医学会
 _FOREIGN_PLACE = re.compile(r"([\u4e00-\u9fff]{2,3})[市省]$")
+# a township's body right after a county's name: 丰南区|黄各庄镇科协 is the township's, not the county's
+# (but 丰南区各乡镇科协 is the county speaking of all of them)
+_SUBUNIT = re.compile(r"(?![各全所本])[\u4e00-\u9fff]{1,6}?(?:镇|乡|街道|办事处)(?:科协|科普协会|人民政府|政府|党委)")
 
 
 def canon(text: str) -> str:
@@ -132,7 +135,8 @@ class NameIndex:
         found: set[str] = set()
         for _, start, spelling, unit_id in hits:  # longest spellings claim their stretch first
             end = start + len(spelling)
-            if not any(taken[start:end]) and not _foreign(text, start, spelling):
+            if not any(taken[start:end]) and not _foreign(text, start, spelling) \
+                    and not _SUBUNIT.match(text, end):
                 found.add(unit_id)
                 taken[start:end] = [True] * (end - start)
         return found
@@ -157,9 +161,29 @@ def _stretches(text: str) -> tuple[str, ...]:
 @dataclass
 class Identification:
     unit_id: str | None
-    how: str  # address | forwarded_address | content | ambiguous | unknown
+    how: str  # address | forwarded_address | content | fuzzy | forward_content | forward_unknown | ambiguous | unknown
     candidates: list[str] = field(default_factory=list)
     note: str = ""
+    forwarder: str | None = None  # the unit whose address forwarded someone else's mail
+
+
+FORWARD_SUBJECT = re.compile(r"^\s*(fw|fwd|转发)\s*[:：]", re.I)
+REPLY_SUBJECT = re.compile(r"^\s*(re|回复|答复)\s*[:：]", re.I)
+
+
+def forward_origins(envelope: Envelope, office_addresses: set[str]) -> list[str] | None:
+    """Original senders of mail that someone outside the office forwarded, or None when the mail
+    is no such forward (the office's own forwards and replies quoting our mail are not)."""
+    if envelope.from_addr in office_addresses or not envelope.forwarded:
+        return None
+    if REPLY_SUBJECT.search(envelope.subject or "") and not FORWARD_SUBJECT.search(envelope.subject or ""):
+        return None  # a reply quotes the mail it answers: the sender writes for itself
+    others = [f.from_addr for f in envelope.forwarded
+              if f.from_addr and f.from_addr != envelope.from_addr and f.from_addr not in office_addresses]
+    unnamed = [f for f in envelope.forwarded if not f.from_addr]
+    if others or (unnamed and FORWARD_SUBJECT.search(envelope.subject or "")):
+        return others
+    return None
 
 
 def _signature(text: str) -> str:
@@ -203,15 +227,21 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
     best = ranked[0] if ranked else None
     unique_best = best if best and (len(ranked) == 1 or ranked[1][1] < best[1]) and best[0] in decisive else None
 
+    def unit_of(address: str) -> Unit | None:
+        unit = registry.by_email.get(address)
+        if unit is None and remembered:
+            unit = registry.get(remembered.get(address))
+        return unit
+
+    origins = forward_origins(envelope, office_addresses)
+    if origins is not None:
+        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, scores, decisive, registry)
+
     senders = [envelope.from_addr]
     if envelope.from_addr in office_addresses:  # a forward from the office: the original sender counts
         senders = [f.from_addr for f in envelope.forwarded if f.from_addr] + senders
-    else:
-        senders += [f.from_addr for f in envelope.forwarded if f.from_addr]
     for position, address in enumerate(senders):
-        unit: Unit | None = registry.by_email.get(address)
-        if unit is None and remembered:
-            unit = registry.get(remembered.get(address))
+        unit = unit_of(address)
         if unit is None:
             continue
         how = "address" if position == 0 and address == envelope.from_addr else "forwarded_address"
@@ -236,3 +266,28 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
         tied = [u for u, s in ranked if s == best[1]]
         return Identification(None, "ambiguous", tied)
     return Identification(None, "unknown")
+
+
+def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, scores: dict[str, int],
+                      decisive: set[str], registry: Registry) -> Identification:
+    """Mail that someone forwarded belongs to whoever wrote the original: its registered address,
+    else the unit its files name, other than the forwarder (whose own name is in its covering note and
+    signature). Otherwise a person decides: a forward never passes for the forwarder's own submission."""
+    by = forwarder.unit_id if forwarder else None
+    for address in origins:
+        unit = unit_of(address)
+        if unit is not None:
+            return Identification(unit.unit_id, "forwarded_address", forwarder=by)
+    ranked = sorted(((u, sc) for u, sc in scores.items() if u != by), key=lambda kv: (-kv[1], kv[0]))
+    unique_best = ranked[0] if ranked and (len(ranked) == 1 or ranked[1][1] < ranked[0][1]) \
+        and ranked[0][0] in decisive else None
+    if unique_best:
+        named = registry.by_id[unique_best[0]].name
+        note = f"转发邮件：{'由“' + forwarder.name + '”' if forwarder else ''}转发，材料写明“{named}”，按材料归属"
+        return Identification(unique_best[0], "forward_content", [], note, forwarder=by)
+    candidates = list(dict.fromkeys(([by] if by else []) + [u for u, _ in ranked[:3]]))
+    who = f"“{forwarder.name}”" if forwarder else "发件人"
+    origin = f"（原发件人 {origins[0]} 未登记）" if origins else "（未写明原发件人地址）"
+    return Identification(None, "forward_unknown", candidates,
+                          f"{who}转发了他人的邮件{origin}，无法确定是哪个单位的报送，不计入{who}的材料",
+                          forwarder=by)

@@ -21,7 +21,7 @@ from parsers.model import Activity, FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
 from .archive import Archive
-from .classify import classify
+from .classify import classify, own_text
 from .config import Config
 from .identify import NameIndex, identify
 from .records import FileRecord, MessageResult
@@ -116,11 +116,38 @@ def _activity_fixes(activities: list[Activity]) -> list[str]:
 
 
 def _acknowledge_to(env, ctx: Context) -> str:
-    """Who hears back: the sender, or for mail the office forwarded, the unit that wrote it."""
+    """Who hears back: the sender (From, never Reply-To: RFC 3834 §4; a stranger's Reply-To would let
+    anyone send mail from the office's account), or for mail the office forwarded, the unit that wrote it."""
     if env.from_addr in ctx.office_addresses:
         return next((f.from_addr for f in env.forwarded
                      if f.from_addr and f.from_addr not in ctx.office_addresses), "")
-    return env.reply_to if "@" in (env.reply_to or "") else env.from_addr
+    return env.from_addr
+
+
+# words of this campaign in a subject, a file name or a title: mail about the summaries, even from a stranger
+CAMPAIGN_WORDS = re.compile(r"科普月|总结|活动明细|活动统计|统计表|明细表|重点科普活动")
+
+
+def _stranger_unrelated(env, files: list[FileResult], ident, ctx: Context) -> bool:
+    """Mail from an address nobody registered, naming no unit anywhere and not about the summaries
+    (advertising, training notices with a brochure): not a submission, and not answered."""
+    sender = env.from_addr
+    if ident.unit_id is not None or ident.candidates or sender in ctx.office_addresses \
+            or sender in ctx.registry.by_email or sender in ctx.remembered:
+        return False
+    places = [env.subject or "", own_text(env.text)[:1500]] + [f.name for f in files] + [f.title or "" for f in files]
+    return not any(CAMPAIGN_WORDS.search(p) for p in places)
+
+
+def standing(env, ident, ctx: Context) -> str | None:
+    """Who vouches for the attribution: ``own`` (the unit's registered or confirmed address wrote it,
+    or the office forwarded it), ``forward`` (another unit forwarded it), ``unverified`` (an address
+    not registered for the unit, attributed by its content)."""
+    if ident.unit_id is None:
+        return None
+    if ident.how in ("address", "forwarded_address") or env.from_addr in ctx.office_addresses:
+        return "own"
+    return "forward" if ident.how == "forward_content" else "unverified"
 
 
 def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> MessageResult:
@@ -142,6 +169,10 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                              files=files, **base)
 
     ident = identify(env, content.files, ctx.registry, ctx.index, ctx.office_addresses, ctx.remembered)
+    if _stranger_unrelated(env, content.files, ident, ctx):
+        return MessageResult(outcome="ignored", kind="unrelated", unit_id=None, files=files,
+                             reason="陌生地址来信（未登记的发件人，未提及任何单位，也与科普月总结无关，"
+                                    "如广告、培训通知），未回复", **base)
     activities = dedupe_activities(content.activities)
     narrative: dict[str, str] = {}
     for f in content.files:
@@ -163,7 +194,12 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
         outcome = "needs_review"
         names = [ctx.registry.by_id[c].name for c in ident.candidates]
         reason = ("无法确定报送单位，可能是：" + "、".join(names)) if names else "无法确定报送单位（发件地址未登记，材料中未找到单位名称）"
-        fixes.append("请在邮件主题或文件名中写明单位全称（如“XX区科协全国科普月活动总结”）后重新发送")
+        if ident.how == "forward_unknown":
+            reason = ident.note + ("；可能是：" + "、".join(names) if names else "")
+            fixes.append("转发的材料无法确定原报送单位，请原单位用本单位登记的邮箱直接发送，"
+                         "或在邮件主题和文件名中写明原单位全称")
+        else:
+            fixes.append("请在邮件主题或文件名中写明单位全称（如“XX区科协全国科普月活动总结”）后重新发送")
     elif not activities:
         outcome = "needs_review"
         if not documents:
@@ -189,7 +225,8 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     return MessageResult(outcome=outcome, reason=reason, kind="submission", unit_id=ident.unit_id,
                          candidates=ident.candidates, files=files, activities=activities,
                          narrative=narrative, carries_list=bool(activities), carries_narrative=carries_narrative,
-                         fixes=fixes, notes=notes, reply_allowed=verdict.reply_allowed, **base)
+                         fixes=fixes, notes=notes, reply_allowed=verdict.reply_allowed,
+                         standing=standing(env, ident, ctx), **base)
 
 
 def unreadable_result(key: str, reason: str, raw: bytes | None, arrival_at: datetime | None,

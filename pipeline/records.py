@@ -56,6 +56,7 @@ class MessageResult:
     reply_to: str = ""
     references: str = ""
     excerpt: str = ""  # start of the body, for mail a person should answer
+    standing: str | None = None  # own | forward | unverified (pipeline/ingest.py ``standing``); None without a unit
 
 
 @dataclass

@@ -1,6 +1,8 @@
 """The acknowledgment a unit receives for each submission: what we understood, what to fix."""
 from __future__ import annotations
 
+import re
+
 from outbox.compose import compose, to_wire
 from outbox.render import render
 
@@ -21,10 +23,15 @@ def _when(activity) -> str:
     return f"{start.month}月{start.day}日—{end.month}月{end.day}日"
 
 
+def echoed(subject: str) -> str:
+    """A sender's subject as we repeat it: links taken out, so our account never carries a stranger's URL."""
+    return re.sub(r"(?:https?://|www\.)\S+", "[链接]", subject or "", flags=re.I)
+
+
 def ack_subject(result: MessageResult, unit_name: str | None) -> str:
     verdict = "已收到" if result.outcome == "accepted" and not result.fixes else "已收到，请核对"
     who = f"{unit_name}：" if unit_name else ""
-    return f"【{verdict}】{who}{result.subject or '您的报送邮件'}"[:200]
+    return f"【{verdict}】{who}{echoed(result.subject) or '您的报送邮件'}"[:200]
 
 
 def build_ack(key: str, result: MessageResult, config: Config, registry: Registry, reported: int,
@@ -42,7 +49,7 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     deadline = config.campaign.deadline
     context = dict(
         greeting=unit.name if unit else "您好", office=OFFICE, received_at=cn_datetime(result.received_at),
-        subject=result.subject or "（无主题）", unit_name=unit.name if unit else None,
+        subject=echoed(result.subject) or "（无主题）", unit_name=unit.name if unit else None,
         candidates=[registry.by_id[c].name for c in result.candidates if c in registry.by_id],
         files=[dict(name=f.name, status_text=STATUS_TEXT.get(f.status, f.status), error=f.error,
                     activities=f.activities) for f in result.files if f.kind != "other" or f.status != "skipped"],
@@ -58,3 +65,23 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
                       in_reply_to=None if forwarded_by_office else result.message_id,
                       references=result.references, auto_submitted="auto-replied")
     return Outgoing("ack", dedupe, [to], subject, to_wire(message), key)
+
+
+def build_notice(key: str, result: MessageResult, config: Config, registry: Registry,
+                 replaced_nothing: bool) -> Outgoing | None:
+    """A short note to a unit's registered addresses when an address not registered for it submits in
+    its name (once per message: the dedupe key has no reingest suffix)."""
+    unit = registry.get(result.unit_id)
+    if result.standing != "unverified" or unit is None or not unit.emails:
+        return None
+    to = [e for e in unit.emails if e.lower() != (result.sender or "").lower()][:3]
+    if not to:
+        return None
+    text, html = render("notice", greeting=unit.name, office=OFFICE, received_at=cn_datetime(result.received_at),
+                        sender=result.sender, subject=echoed(result.subject) or "（无主题）",
+                        replaced_nothing=replaced_nothing)
+    dedupe = f"notice:{key}"
+    subject = f"【请留意】有人以{unit.name}名义报送了材料"
+    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动通知）", to=to,
+                      subject=subject, text=text, html=html, auto_submitted="auto-generated")
+    return Outgoing("notice", dedupe, to, subject, to_wire(message), key)

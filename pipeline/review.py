@@ -84,6 +84,9 @@ def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tup
                 "程序处理这封邮件时出错：排除故障（或更新程序）后重新处理；若无需处理则排除")
     if row["state"] != "done":
         return [f"{prog} review reprocess {ident}"], "尚未处理完，通常下一轮会自动处理"
+    if row["unit_id"] is not None and _standing(row) != "own":  # held: it would replace the unit's own data
+        return ([f"{prog} review assign {ident} {quote(row['unit_id'])}", dismiss],
+                "核实发件人确为该单位后归属（将替换该单位原有数据，以后该地址的来信自动归属）；否则排除")
     if row["unit_id"] is None:
         if candidates:
             names = "、".join(f"{registry.by_id[c].name}（{c}）" for c in candidates if c in registry.by_id)
@@ -93,6 +96,12 @@ def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tup
                 "查明报送单位后归属（单位编号见汇总表），以后该地址的来信自动归属；若不是报送则排除")
     return ([dismiss, f"{prog} review reprocess {ident}"],
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
+
+
+def _standing(row) -> str:
+    from .campaign import standing
+
+    return standing(row)
 
 
 def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
@@ -164,7 +173,8 @@ def _sender_to_remember(pipeline, row) -> str | None:
     """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
     sender = (row["sender"] or "").lower()
-    if sender and sender not in office:
+    forwarded = row["kind"] == "submission" and (row["standing"] == "forward" or "转发" in (row["reason"] or ""))
+    if sender and sender not in office and not forwarded:
         return sender
     try:
         raw = pipeline.archive.get(row["sha256"])
@@ -176,8 +186,8 @@ def _sender_to_remember(pipeline, row) -> str | None:
     [envelope] = pipeline.sandbox.run_many([(parse_message, (raw,))])
     if isinstance(envelope, SandboxFailure):
         return None
-    return next((f.from_addr.lower() for f in envelope.forwarded if f.from_addr and f.from_addr.lower() not in office),
-                None)
+    return next((f.from_addr.lower() for f in envelope.forwarded if f.from_addr and f.from_addr.lower() not in office
+                 and f.from_addr.lower() != sender), None)
 
 
 def assign(pipeline, ident: str, unit_id: str) -> str:
@@ -187,7 +197,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
     row = find_message(pipeline.store, ident)
     address = _sender_to_remember(pipeline, row)
     if address is None:
-        raise ReviewError("this mail comes from the office's own address and names no original sender; "
+        raise ReviewError("this mail is a forward that names no original sender; "
                           "ask the unit to send it again from its own address, or dismiss it")
     owner = pipeline.registry.by_email.get(address)
     if owner is not None and owner.unit_id != unit.unit_id:

@@ -33,7 +33,8 @@ CREATE TABLE IF NOT EXISTS messages (
     received_at TEXT, late INTEGER,
     carries_list INTEGER, carries_narrative INTEGER,
     narrative TEXT, fixes TEXT, notes TEXT, excerpt TEXT,
-    processed_at TEXT
+    processed_at TEXT,
+    standing TEXT                               -- own | forward | unverified (pipeline/ingest.py)
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages(state);
 CREATE INDEX IF NOT EXISTS messages_unit ON messages(unit_id);
@@ -97,6 +98,13 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Columns added after a ledger was created (ALTER TABLE is idempotent by this check)."""
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(messages)")}
+        if "standing" not in columns:
+            self.db.execute("ALTER TABLE messages ADD COLUMN standing TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -185,8 +193,10 @@ class Store:
         with self.transaction() as db:
             db.executemany("UPDATE messages SET attempts = MAX(0, attempts - 1) WHERE key=?", [(k,) for k in keys])
 
-    def commit_message(self, key: str, result: MessageResult, outgoing: Outgoing | None) -> None:
-        """Replace the message's results, mark it done and queue its reply, all at once."""
+    def commit_message(self, key: str, result: MessageResult, outgoing: Outgoing | None,
+                       notices: list[Outgoing] = ()) -> None:
+        """Replace the message's results, mark it done and queue its reply (and notices to others,
+        such as a unit whose name someone else used), all at once."""
         with self.transaction() as db:
             db.execute("DELETE FROM files WHERE key=?", (key,))
             db.execute("DELETE FROM activities WHERE key=?", (key,))
@@ -205,16 +215,16 @@ class Store:
             db.execute(
                 "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
                 " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
-                " carries_narrative=?, narrative=?, fixes=?, notes=?, excerpt=?, processed_at=?, message_id=?"
-                " WHERE key=?",
+                " carries_narrative=?, narrative=?, fixes=?, notes=?, excerpt=?, processed_at=?, message_id=?,"
+                " standing=? WHERE key=?",
                 (result.outcome, result.kind, result.reason, result.unit_id, json.dumps(result.candidates,
                  ensure_ascii=False), result.sender, result.sender_name, result.subject,
                  _iso(result.received_at), int(result.late), int(result.carries_list), int(result.carries_narrative),
                  json.dumps(result.narrative, ensure_ascii=False), json.dumps(result.fixes, ensure_ascii=False),
                  json.dumps(result.notes, ensure_ascii=False), result.excerpt, _iso(utcnow()), result.message_id,
-                 key))
-            if outgoing is not None:
-                self._enqueue(db, outgoing)
+                 result.standing, key))
+            for mail in ([outgoing] if outgoing is not None else []) + list(notices):
+                self._enqueue(db, mail)
             if result.unit_id and result.kind == "submission":  # a reminder not yet sent is moot now
                 db.execute("UPDATE outbox SET state='withdrawn', last_error='单位已报送，提醒撤回'"
                            " WHERE kind='reminder' AND state='pending' AND dedupe LIKE ? ESCAPE '\\'",
