@@ -249,13 +249,22 @@ def register(app) -> None:
         return redirect(url_for("reingest_page"))
 
 
+DONE_CN = {"assign": "已归属到{unit}：该发件地址今后的来信自动归属，邮件已重新处理。",
+           "dismiss": "已排除：该邮件今后显示为“非报送”，可在下方“已排除”中恢复。",
+           "restore": "已恢复：该邮件重新按程序的结论计入。", "reprocess": "已重新处理。",
+           "confirm": "已标记为送达。", "resend": "已重新发送（或已排队，下一轮发送）。"}
+
+
 def _act(action: str, *args, back: str):
+    p = pipeline()
     try:
-        outcome = perform(pipeline(), actor(), action, *args)
+        outcome = perform(p, actor(), action, *args)
     except ReviewError as exc:
         flash(f"{ACTION_CN[action]}未完成：{exc}", "error")
     else:
-        flash(f"{ACTION_CN[action]}：已完成。{outcome}", "ok")
+        unit = p.registry.get(args[1]) if action == "assign" else None
+        flash(f"{ACTION_CN[action]}：" + DONE_CN[action].format(unit=unit.name if unit else ""), "ok")
+        flash(outcome, "detail")
     return redirect(back)
 
 

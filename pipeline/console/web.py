@@ -50,9 +50,8 @@ def create_app(config, *, password: str | None = None, clock=time.time) -> Flask
             return None
         now = state["clock"]()
         if not session.get("user") or now - session.get("seen", 0) > config.console.session_minutes * 60:
-            expired = bool(session.get("user"))
-            session.clear()
-            if expired:
+            if session.pop("user", None):  # the CSRF token stays: a stray request must not spoil the login form
+                session.pop("seen", None)
                 flash("登录已过期，请重新登录。", "error")
             return redirect(url_for("login", next=request.full_path.rstrip("?") if request.method == "GET" else None))
         session["seen"] = now

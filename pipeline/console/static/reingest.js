@@ -5,7 +5,9 @@
   var names = {waiting: "等待中", running: "进行中", done: "已完成", failed: "失败"};
   function poll() {
     fetch(box.dataset.status, {credentials: "same-origin"}).then(function (r) { return r.json(); }).then(function (job) {
-      document.getElementById("job-bar").style.width = (job.total ? Math.floor(100 * job.done / job.total) : 0) + "%";
+      var bar = document.getElementById("job-bar");
+      bar.max = job.total || 1;
+      bar.value = job.done;
       text.textContent = names[job.state] + "：" + job.done + "/" + job.total + " 封";
       text.dataset.state = job.state;
       document.getElementById("job-result").textContent = job.result || "";
