@@ -22,7 +22,6 @@ if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.select import Select  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 
@@ -106,7 +105,9 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     _shot(browser, "05-review")
     item = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".review-item")
                 if e.get_attribute("data-message") == stranger.message_id)
-    Select(item.find_element(By.NAME, "unit")).select_by_value(unit.unit_id)
+    typed = item.find_element(By.CSS_SELECTOR, "form.assign input[name=unit]")
+    typed.clear()
+    typed.send_keys(unit.name)  # the name, as an admin types it (the list offers ids with names)
     sent = len(smtp_sink.messages)
     item.find_element(By.CSS_SELECTOR, "form.assign button").click()
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))

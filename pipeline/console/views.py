@@ -47,7 +47,7 @@ def _local(value: str | None) -> str:
 def _unit_state(u: dict) -> str:
     if not u["submitted"]:
         return "未报送"
-    return ("已达标" if u["met"] else f"未达标（差{u['required'] - u['reported']}项）") + ("，逾期" if u["late"] else "")
+    return ("已达标" if u["met"] else f"未达标（差{u['required'] - u['reported']}项）") + ("，逾期报送" if u["late"] else "")
 
 
 def _keys() -> dict[str, str]:
@@ -93,12 +93,20 @@ def register(app) -> None:
 
         p = pipeline()
         now = _now()
-        data = dataset(p.config, p.registry, p.store)
-        context = digest_context(p, data, now.date(), since=now, cutoff=now, by_arrival=False)
-        period = p.config.campaign.period
-        with _chart_lock:
-            png = progress_chart(context["categories"], submissions_per_day(data, period[0], min(now.date(), period[1])))
-        return Response(png, mimetype="image/png")
+        stamp = (now.date(), *p.store.db.execute(
+            "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions)"
+            " FROM messages").fetchone())
+        with _chart_lock:  # drawing takes a second or two: the same ledger state gets the same picture
+            cached = settings().get("chart")
+            if cached is None or cached[0] != stamp:
+                data = dataset(p.config, p.registry, p.store)
+                context = digest_context(p, data, now.date(), since=now, cutoff=now, by_arrival=False)
+                period = p.config.campaign.period
+                png = progress_chart(context["categories"],
+                                     submissions_per_day(data, period[0], min(now.date(), period[1])))
+                settings()["chart"] = cached = (stamp, png)
+        return Response(cached[1], mimetype="image/png")
 
     @app.route("/units")
     def units():
@@ -208,7 +216,7 @@ def register(app) -> None:
     @exclusive
     def review_action(action: str):
         form = request.form
-        args = {"assign": (form.get("message", ""), form.get("unit", "")),
+        args = {"assign": (form.get("message", ""), _unit_id(form.get("unit", ""))),
                 "dismiss": (form.get("message", ""), form.get("reason", "")),
                 "reprocess": (form.get("message", ""),), "restore": (form.get("message", ""),)}.get(action)
         if args is None:
@@ -266,6 +274,15 @@ def _act(action: str, *args, back: str):
         flash(f"{ACTION_CN[action]}：" + DONE_CN[action].format(unit=unit.name if unit else ""), "ok")
         flash(outcome, "detail")
     return redirect(back)
+
+
+def _unit_id(text: str) -> str:
+    """What the admin typed or picked: a unit's id, or its exact name or alias."""
+    text = text.strip()
+    registry = pipeline().registry
+    if registry.get(text) is not None:
+        return text
+    return next((u.unit_id for u in registry.units if text in u.names), text)
 
 
 def _row():
