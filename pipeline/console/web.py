@@ -95,7 +95,8 @@ def create_app(config, *, password: str | None = None, clock=time.time) -> Flask
                 session.clear()
                 session.update(user=name, seen=state["clock"](), csrf=secrets.token_urlsafe(32))
                 target = request.args.get("next") or ""
-                return redirect(target if target.startswith("/") and not target.startswith("//") else url_for("overview"))
+                local = target.startswith("/") and not target.startswith(("//", "/\\"))  # never off-site
+                return redirect(target if local else url_for("overview"))
         return render_template("login.html", needs_password=bool(state["password"]))
 
     @app.route("/logout", methods=["POST"])
