@@ -288,3 +288,19 @@ def test_libreoffice_is_found_where_its_windows_installer_puts_it(tmp_path, monk
     monkeypatch.delenv("ProgramW6432", raising=False)
     monkeypatch.delenv("ProgramFiles(x86)", raising=False)
     assert legacy.soffice_path() is None or not legacy.soffice_path().endswith("soffice.exe")
+
+
+def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from pipeline.console.web import worker_alive
+
+    assert worker_alive(tmp_path) is False  # never started
+    (tmp_path / "worker.lock").write_text(str(os.getpid()))
+    assert worker_alive(tmp_path) is True
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    (tmp_path / "worker.lock").write_text(str(gone.pid))
+    assert worker_alive(tmp_path) is False
