@@ -35,7 +35,23 @@ class LegacyError(Exception):
 
 
 def soffice_path() -> str | None:
-    return shutil.which("soffice") or shutil.which("libreoffice")
+    """LibreOffice on PATH, else where its installers put it (Windows: Program Files; macOS: Applications)."""
+    found = shutil.which("soffice") or shutil.which("libreoffice")
+    if found:
+        return found
+    for candidate in _installed_soffice():
+        if candidate.is_file():
+            return str(candidate)
+    return None
+
+
+def _installed_soffice() -> list[Path]:
+    places = [Path("/Applications/LibreOffice.app/Contents/MacOS/soffice")]
+    for variable in ("ProgramFiles", "ProgramW6432", "ProgramFiles(x86)"):
+        root = os.environ.get(variable)
+        if root:
+            places.append(Path(root) / "LibreOffice" / "program" / "soffice.exe")
+    return places
 
 
 def legacy_to_docx(data: bytes, kind: str, *, timeout: float = 60) -> bytes | None:

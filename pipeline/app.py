@@ -150,7 +150,8 @@ class Pipeline:
         report.parked += int(park)
         log.error("message %s failed (attempt %d%s): %s", key, attempts, ", parked" if park else "", reason)
 
-    def process_pending(self, report: CycleReport, *, progress: bool = False, ack_suffix: str | None = None) -> None:
+    def process_pending(self, report: CycleReport, *, progress=False, ack_suffix: str | None = None) -> None:
+        """``progress``: True for a terminal bar, or a callable ``total -> bar`` (``.update(n)``, ``.close()``)."""
         interrupted = self.store.charge_interrupted()
         if interrupted:
             log.warning("message %s was being processed when the worker last died; counted as a crash", interrupted)
@@ -159,7 +160,7 @@ class Pipeline:
             return
         ctx = Context.build(self.config, self.registry, self._remembered())
         reader = Reader(self.sandbox, self.config.campaign.period[0].year)
-        bar = _progress(len(rows)) if progress else None
+        bar = progress(len(rows)) if callable(progress) else _progress(len(rows)) if progress else None
         for start in range(0, len(rows), BATCH):
             if self.stop_requested:
                 break
@@ -285,7 +286,7 @@ class Pipeline:
         return report
 
     def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
-                 progress: bool = True) -> CycleReport:
+                 progress=True) -> CycleReport:
         report = CycleReport()
         if from_archive:
             keys = self.store.keys_received_between(since.isoformat(), until.isoformat())

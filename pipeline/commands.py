@@ -20,11 +20,15 @@ def cmd_poll(pipeline: Pipeline, args) -> int:
 
 
 def cmd_reingest(pipeline: Pipeline, args) -> int:
-    if args.since > args.until:
-        print("--since must not be after --until", file=sys.stderr)
+    from .actions import command_line_actor, perform
+    from .review import ReviewError
+
+    try:
+        print(perform(pipeline, command_line_actor(), "reingest", args.since, args.until,
+                      from_archive=args.from_archive, send_acks=args.send_acks))
+    except ReviewError as exc:
+        print(exc, file=sys.stderr)
         return 2
-    report = pipeline.reingest(args.since, args.until, from_archive=args.from_archive, send_acks=args.send_acks)
-    print(report.line())
     return 0
 
 
@@ -67,25 +71,27 @@ def cmd_digest(pipeline: Pipeline, args) -> int:
 
 
 def cmd_serve(pipeline: Pipeline, args) -> int:
+    from .console import console_beside
     from .worker import serve
 
-    return serve(pipeline)
+    with console_beside(pipeline.config):  # the web console in a thread, when console.enabled
+        return serve(pipeline)
 
 
 def cmd_review(pipeline: Pipeline, args) -> int:
     from . import review
+    from .actions import command_line_actor, perform
 
     try:
         if args.action == "list":
-            print(review.format_list(review.review_items(pipeline), review.questions(pipeline)))
+            print(review.format_list(review.review_items(pipeline), review.questions(pipeline),
+                                     review.console_url(pipeline.config)))
         elif args.action == "assign":
-            print(review.assign(pipeline, args.message_id, args.unit_id))
-        elif args.action == "reprocess":
-            print(review.reprocess(pipeline, args.message_id))
+            print(perform(pipeline, command_line_actor(), "assign", args.message_id, args.unit_id))
         elif args.action == "dismiss":
-            print(review.dismiss(pipeline, args.message_id, args.reason))
-        elif args.action == "restore":
-            print(review.restore(pipeline, args.message_id))
+            print(perform(pipeline, command_line_actor(), "dismiss", args.message_id, args.reason))
+        else:  # reprocess, restore
+            print(perform(pipeline, command_line_actor(), args.action, args.message_id))
     except review.ReviewError as exc:
         print(f"review: {exc}", file=sys.stderr)
         return 2
@@ -119,30 +125,30 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
                   f"       {row['last_error'] or ''}")
         print(f"{len(problems)} mail(s) need a look" if problems else "nothing: every mail was delivered or is queued")
         return 0
-    row = next((r for r in store.outbox() if r["id"] == args.id), None)
-    if row is None:
-        print(f"outbox: no mail with id {args.id} (see `outbox list`)", file=sys.stderr)
+    from .actions import command_line_actor, perform
+    from .review import ReviewError
+
+    try:
+        print(perform(pipeline, command_line_actor(), args.action, args.id))
+    except ReviewError as exc:
+        print(f"outbox: {exc}", file=sys.stderr)
         return 2
-    if args.action == "confirm":
-        if row["state"] != "unconfirmed":
-            print(f"outbox: mail {args.id} is {row['state']}, not unconfirmed", file=sys.stderr)
-            return 2
-        store.outbox_mark(args.id, "sent", error="送达已由人工确认")
-        print(f"mail {args.id} marked sent")
-        return 0
-    if row["state"] in ("pending", "sending", "sent"):
-        print(f"outbox: mail {args.id} is {row['state']}; only failed, unconfirmed or suppressed mail is resent",
-              file=sys.stderr)
-        return 2
-    store.outbox_requeue(args.id)
-    report = pipeline.flush_outbox()
-    print(f"mail {args.id} queued again; sent {report.sent} now")
     return 0
+
+
+def cmd_console(pipeline: Pipeline, args) -> int:
+    from .console import ConsoleError, run_console
+
+    try:
+        return run_console(pipeline.config, host=args.host, port=args.port)
+    except ConsoleError as exc:
+        print(f"console: {exc}", file=sys.stderr)
+        return 2
 
 
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox}
+            "outbox": cmd_outbox, "console": cmd_console}
 
 
 def run(args: argparse.Namespace, config: Config) -> int:

@@ -150,6 +150,16 @@ class ExtractionConfig(_Strict):
     max_attempts: int = Field(default=3, ge=1)  # a message that keeps failing is parked after this
 
 
+class ConsoleConfig(_Strict):
+    """The office's web console (``run.py console``, or started by ``serve`` when ``enabled``)."""
+
+    enabled: bool = False  # start it inside `serve`
+    host: str = "127.0.0.1"  # any other address needs SUMMARY_CONSOLE_PASSWORD in the environment
+    port: int = Field(default=8765, ge=0, le=65535)
+    session_minutes: int = Field(default=120, ge=1)  # a login lasts this long without use
+    url: str | None = None  # the address admins open, for the digest (default http://host:port)
+
+
 class Config(_Strict):
     mailbox: MailboxConfig = Field(default_factory=lambda: MailboxConfig(maildir=Path("var/inbox")))
     smtp: SmtpConfig = Field(default_factory=lambda: SmtpConfig(outdir=Path("var/sent")))
@@ -159,6 +169,7 @@ class Config(_Strict):
     schedule: ScheduleConfig = Field(default_factory=ScheduleConfig)
     extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
     path: Path | None = Field(default=None, exclude=True)  # the file this came from
 
     @field_validator("admins")

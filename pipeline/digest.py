@@ -25,7 +25,7 @@ from .export import dataset
 from .records import Outgoing
 from .reminders import reminders_between
 from .trust import AUTH_FLAG, SENDER_FLAG
-from .review import questions, review_items
+from .review import console_url, questions, review_items
 from .wording import STATUS_CN, cn_date
 from .workbook import write_workbook
 
@@ -158,6 +158,7 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
         offline=sum(a.get("participants_offline") or 0 for a in activities),
         with_split=sum(1 for a in activities if "participants_online" in a),
         new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
+        console_url=console_url(config),
     )
 
 

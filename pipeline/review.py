@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,8 +39,23 @@ class ReviewItem:
     advice: str = ""
 
 
-def quote(value: str) -> str:
+_CMD_SPECIAL = re.compile(r'[\s<>&|^()%!"]')
+
+
+def quote(value: str, windows: bool | None = None) -> str:
+    """``value`` as one argument for the platform's shell: POSIX sh, or cmd.exe on Windows (where
+    single quotes mean nothing and an unquoted ``<`` is a redirection)."""
+    if windows if windows is not None else os.name == "nt":
+        return f'"{value.replace(chr(34), chr(92) + chr(34))}"' if not value or _CMD_SPECIAL.search(value) else value
     return shlex.quote(value)
+
+
+def console_url(config) -> str | None:
+    """Where admins open the console: ``console.url``, else its address when ``serve`` starts it."""
+    console = config.console
+    if console.url:
+        return console.url
+    return f"http://{console.host}:{console.port}/" if console.enabled else None
 
 
 def program(config) -> str:
@@ -78,7 +95,7 @@ def _like(prefix: str) -> str:
 def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
     ident = quote(row["message_id"] or row["key"])
-    dismiss = f"{prog} review dismiss {ident} --reason '…'"
+    dismiss = f"{prog} review dismiss {ident} --reason {quote('…说明…')}"
     if row["state"] == "parked" or row["kind"] == "unreadable":
         return ([f"{prog} review reprocess {ident}", dismiss],
                 "程序处理这封邮件时出错：排除故障（或更新程序）后重新处理；若无需处理则排除")
@@ -253,8 +270,8 @@ def describe(pipeline, key: str) -> str:
     return f"now {m['status']} ({m['reason']})" + (f", unit {unit.name} ({unit.unit_id})" if unit else "")
 
 
-def format_list(items: list[ReviewItem], questions_: list[dict]) -> str:
-    lines = []
+def format_list(items: list[ReviewItem], questions_: list[dict], url: str | None = None) -> str:
+    lines = [f"也可在网页上处理（无需命令）：{url}review", ""] if url and (items or questions_) else []
     if not items:
         lines.append("nothing needs review")
     for n, item in enumerate(items, 1):

@@ -73,6 +73,10 @@ CREATE TABLE IF NOT EXISTS sender_units (      -- admin decisions: this address 
 CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one message (dismiss)
     key TEXT PRIMARY KEY, action TEXT NOT NULL, reason TEXT, decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admin action (command line or console)
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
+    target TEXT, detail TEXT, outcome TEXT, ok INTEGER NOT NULL
+);
 """
 
 
@@ -396,6 +400,17 @@ class Store:
 
     def dismissals(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
+
+    # -- the audit trail ------------------------------------------------------------------------
+
+    def record_action(self, actor: str, action: str, target: str | None, detail: str | None, outcome: str,
+                      ok: bool) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO audit(at, actor, action, target, detail, outcome, ok) VALUES (?,?,?,?,?,?,?)",
+                       (_iso(utcnow()), actor, action, target, detail, outcome[:2000], int(ok)))
+
+    def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
     # -- small named values ---------------------------------------------------------------------
 

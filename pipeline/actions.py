@@ -1,0 +1,78 @@
+"""Admin actions, carried out the same way from the command line and from the console, and recorded.
+
+Each action is a function of ``pipeline/review.py`` (assign, reprocess, dismiss, restore) or of this
+module (confirm or resend an outgoing mail). ``perform`` runs one and writes who asked for it,
+when, and what came of it to the ledger's audit table, whether it succeeded or not.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+
+from . import review
+from .review import ReviewError
+
+ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
+             "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取"}
+
+
+def command_line_actor() -> str:
+    """Who runs a command at a terminal: the logged-in user."""
+    try:
+        return f"命令行:{getpass.getuser()}"
+    except Exception:  # no user name in the environment (a service account on Windows)
+        return "命令行"
+
+
+def _outbox_row(pipeline, mail_id: int):
+    row = next((r for r in pipeline.store.outbox() if r["id"] == mail_id), None)
+    if row is None:
+        raise ReviewError(f"no mail with id {mail_id} (see `outbox list`)")
+    return row
+
+
+def confirm_delivery(pipeline, mail_id: int) -> str:
+    """A person checked that an ``unconfirmed`` mail did arrive."""
+    row = _outbox_row(pipeline, mail_id)
+    if row["state"] != "unconfirmed":
+        raise ReviewError(f"mail {mail_id} is {row['state']}, not unconfirmed")
+    pipeline.store.outbox_mark(mail_id, "sent", error="送达已由人工确认")
+    return f"mail {mail_id} marked sent"
+
+
+def resend(pipeline, mail_id: int) -> str:
+    """Queue a failed, unconfirmed or suppressed mail again and flush the outbox."""
+    row = _outbox_row(pipeline, mail_id)
+    if row["state"] in ("pending", "sending", "sent"):
+        raise ReviewError(f"mail {mail_id} is {row['state']}; only failed, unconfirmed or suppressed mail is resent")
+    pipeline.store.outbox_requeue(mail_id)
+    report = pipeline.flush_outbox()
+    return f"mail {mail_id} queued again; sent {report.sent} now"
+
+
+def reingest(pipeline, since, until, from_archive: bool = False, send_acks: bool = False, progress=True) -> str:
+    if since > until:
+        raise ReviewError("--since must not be after --until")
+    return pipeline.reingest(since, until, from_archive=from_archive, send_acks=send_acks, progress=progress).line()
+
+
+ACTIONS = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
+           "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest}
+
+
+def perform(pipeline, actor: str, action: str, *args, **kwargs) -> str:
+    """Run ``action`` with its arguments; record it in the audit table; return its report line.
+    A ``ReviewError`` (the action cannot be carried out) is recorded and raised again."""
+    target = str(args[0]) if args else None
+    detail = json.dumps([str(a) for a in args[1:]] + [f"{k}={v}" for k, v in kwargs.items() if k != "progress"],
+                        ensure_ascii=False)
+    try:
+        outcome = ACTIONS[action](pipeline, *args, **kwargs)
+    except ReviewError as exc:
+        pipeline.store.record_action(actor, action, target, detail, str(exc), ok=False)
+        raise
+    except Exception as exc:
+        pipeline.store.record_action(actor, action, target, detail, f"{type(exc).__name__}: {exc}", ok=False)
+        raise
+    pipeline.store.record_action(actor, action, target, detail, outcome, ok=True)
+    return outcome

@@ -1,0 +1,17 @@
+"""The office's web console: progress, units, the review queue, undelivered mail, the workbook.
+
+``web.py`` builds the Flask application (login, sessions, CSRF), ``views.py`` the pages,
+``jobs.py`` the background reingest, ``server.py`` runs it with waitress, alone
+(``run.py console``) or in a thread beside ``serve``. Flask is imported only when a console is
+made, so `serve` without ``console.enabled`` never needs it.
+"""
+from .server import PASSWORD_ENV, ConsoleError, console_beside, run_console
+
+
+def create_app(config, **options):
+    from .web import create_app as create
+
+    return create(config, **options)
+
+
+__all__ = ["ConsoleError", "PASSWORD_ENV", "console_beside", "create_app", "run_console"]
