@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
@@ -74,6 +75,84 @@ def submissions_per_day(data: dict, first: date, last: date) -> list[tuple[date,
             for i in range((last - first).days + 1)]
 
 
+def category_progress(units: list[dict]) -> list[dict]:
+    """Per category: units expected, submitted and met, activities reported against required."""
+    categories = []
+    for code, label in CATEGORIES.items():
+        mine = [u for u in units if u["category"] == code]
+        if mine:
+            expected, submitted = len(mine), sum(u["submitted"] for u in mine)
+            categories.append(dict(code=code, label=label, short=SHORT_LABELS.get(code, label),
+                                   expected=expected, submitted=submitted,
+                                   met=sum(u["met"] for u in mine), reported=sum(u["reported"] for u in mine),
+                                   required=sum(u["required"] for u in mine),
+                                   pct=round(100 * submitted / expected) if expected else 0))
+    return categories
+
+
+def _new_messages(data: dict, ledger: dict[str, dict], names: dict, *, since: datetime, cutoff: datetime,
+                  by_arrival: bool) -> list[dict]:
+    """Submissions and questions that arrived in the window, each with its activity count."""
+    per_message = Counter(a["message_id"] for a in data["activities"])
+    new = []
+    for m in data["messages"]:
+        row = ledger.get(m["message_id"])
+        if row is None or (m["status"] == "ignored" and row["kind"] != "question"):
+            continue
+        moment = _parse(row["first_seen_at"]) if by_arrival else _parse(m["received_at"])
+        if moment is None or not (since < moment <= cutoff):
+            continue
+        status = "来信咨询" if row["kind"] == "question" else STATUS_CN.get(m["status"], m["status"])
+        new.append(dict(when=_short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
+                        subject=m["subject"], status=status, activities=per_message[m["message_id"]],
+                        late=m["late"]))
+    return new
+
+
+def _undelivered(store) -> list[dict]:
+    return [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
+                 error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
+            for r in store.outbox_problems()]
+
+
+def _trust_items(data: dict, ledger: dict[str, dict], names: dict, store) -> list[dict]:
+    """Submissions whose sender could not be vouched for (pipeline/trust.py), and what became of them."""
+    noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
+    items = []
+    for m in data["messages"]:
+        row = ledger.get(m["message_id"])
+        if row is None or m["status"] == "ignored":
+            continue
+        flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))]
+        if not flags:
+            continue
+        if m["status"] == "needs_review" and m["unit_id"]:
+            flags.append("待人工确认，未替换该单位原有数据")
+        if row["key"] in noticed:
+            flags.append("已通知该单位登记邮箱")
+        items.append(dict(when=_short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
+                          unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
+    return items
+
+
+def _late_units(data: dict) -> list[dict]:
+    """Late units with the time of their first submission, which is what made them late."""
+    first: dict[str, str] = {}
+    for m in data["messages"]:
+        if m["unit_id"] and m["status"] != "ignored" and m["received_at"]:
+            first[m["unit_id"]] = min(first.get(m["unit_id"], m["received_at"]), m["received_at"])
+    return [dict(name=u["name"], when=_short_time(first.get(u["unit_id"])))
+            for u in data["units"] if u["late"]]
+
+
+def _activity_totals(activities: list[dict]) -> dict:
+    return dict(activities=len(activities),
+                participants=sum(a["participants"] or 0 for a in activities),
+                online=sum(a.get("participants_online") or 0 for a in activities),
+                offline=sum(a.get("participants_offline") or 0 for a in activities),
+                with_split=sum(1 for a in activities if "participants_online" in a))
+
+
 def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
                    by_arrival: bool) -> dict:
     """Everything the templates show. ``since``/``cutoff`` bound "new since the last digest": by the
@@ -82,81 +161,31 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
     deadline = config.campaign.deadline
     units = data["units"]
     names = {u["unit_id"]: u["name"] for u in units}
-    categories = []
-    for code, label in CATEGORIES.items():
-        mine = [u for u in units if u["category"] == code]
-        if mine:
-            expected = len(mine)
-            submitted = sum(u["submitted"] for u in mine)
-            categories.append(dict(code=code, label=label, short=SHORT_LABELS.get(code, label),
-                                   expected=expected, submitted=submitted,
-                                   met=sum(u["met"] for u in mine), reported=sum(u["reported"] for u in mine),
-                                   required=sum(u["required"] for u in mine),
-                                   pct=round(100 * submitted / expected) if expected else 0))
     emails = {u.unit_id: "、".join(u.emails) for u in registry.units}
-    rows = {(r["message_id"] or r["key"]): r for r in store.messages()}
-    new = []
-    for m in data["messages"]:
-        row = rows.get(m["message_id"])
-        if row is None or (m["status"] == "ignored" and row["kind"] != "question"):
-            continue
-        moment = _parse(row["first_seen_at"]) if by_arrival else _parse(m["received_at"])
-        if moment is None or not (since < moment <= cutoff):
-            continue
-        count = sum(1 for a in data["activities"] if a["message_id"] == m["message_id"])
-        new.append(dict(when=_short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
-                        subject=m["subject"], status=STATUS_CN.get(m["status"], m["status"]) if
-                        row["kind"] != "question" else "来信咨询", activities=count, late=m["late"]))
+    ledger = {(r["message_id"] or r["key"]): r for r in store.messages()}  # the export's rows, keyed alike
     review = review_items(pipeline, data)
-    asked = questions(pipeline, today)
-    activities = data["activities"]
-    failed = [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
-                   error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
-              for r in store.outbox_problems()]
-    trust = []  # submissions whose sender could not be vouched for (pipeline/trust.py)
-    noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
-    for m in data["messages"]:
-        row = rows.get(m["message_id"])
-        flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))] if row else []
-        if flags and m["status"] == "needs_review" and m["unit_id"]:
-            flags.append("待人工确认，未替换该单位原有数据")
-        if flags and row["key"] in noticed:
-            flags.append("已通知该单位登记邮箱")
-        if flags and m["status"] != "ignored":
-            trust.append(dict(when=_short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
-                              unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
-    late_units = [dict(name=u["name"], when=_short_time(u["last_received_at"])) for u in units if u["late"]]
-    for item in late_units:  # the first submission is what made the unit late
-        unit_id = next(u["unit_id"] for u in units if u["name"] == item["name"])
-        first = min((m["received_at"] for m in data["messages"] if m["unit_id"] == unit_id
-                     and m["status"] != "ignored" and m["received_at"]), default=None)
-        item["when"] = _short_time(first)
+    first_reminder_day = since.astimezone(config.campaign.tz).date() + timedelta(days=1) if by_arrival else today
     return dict(
         campaign=config.campaign.name, today=cn_date(today), deadline=cn_date(deadline),
         days_left=(deadline - today).days,
         total_units=len(units), submitted=sum(u["submitted"] for u in units), met=sum(u["met"] for u in units),
         late_count=sum(u["late"] for u in units),
         messages=len(data["messages"]),
-        categories=categories,
-        new=new,
+        categories=category_progress(units),
+        new=_new_messages(data, ledger, names, since=since, cutoff=cutoff, by_arrival=by_arrival),
         missing=[dict(name=u["name"], category=CATEGORIES.get(u["category"], u["category"]),
                       emails=emails.get(u["unit_id"], "")) for u in units if not u["submitted"]],
         short=[dict(name=u["name"], reported=u["reported"], required=u["required"],
                     missing=u["required"] - u["reported"]) for u in units if u["submitted"] and not u["met"]],
-        late=late_units,
+        late=_late_units(data),
         review=[dict(when=_short_time(i.received_at), sender=i.sender, subject=i.subject, reason=i.reason,
                      unit=names.get(i.unit_id or ""), advice=i.advice, commands=i.commands) for i in review],
         review_items=review,
-        questions=[dict(q, when=_short_time(q["received_at"])) for q in asked],
-        reminders=reminders_between(store, registry, since.astimezone(config.campaign.tz).date() + timedelta(days=1)
-                                    if by_arrival else today, today),
-        failed=failed,
-        trust=trust,
-        activities=len(activities),
-        participants=sum(a["participants"] or 0 for a in activities),
-        online=sum(a.get("participants_online") or 0 for a in activities),
-        offline=sum(a.get("participants_offline") or 0 for a in activities),
-        with_split=sum(1 for a in activities if "participants_online" in a),
+        questions=[dict(q, when=_short_time(q["received_at"])) for q in questions(pipeline, today)],
+        reminders=reminders_between(store, registry, first_reminder_day, today),
+        failed=_undelivered(store),
+        trust=_trust_items(data, ledger, names, store),
+        **_activity_totals(data["activities"]),
         new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
         console_url=console_url(config),
     )

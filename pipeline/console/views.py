@@ -14,9 +14,10 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 
 from ..actions import ACTION_CN, perform
 from ..config import CATEGORIES
-from ..digest import STATUS_CN, digest_context, submissions_per_day
+from ..digest import category_progress, digest_context, submissions_per_day
 from ..export import dataset
 from ..review import ReviewError, questions, review_items
+from ..wording import STATUS_CN
 from ..workbook import write_workbook
 from .jobs import ReingestJob, start_reingest
 from .web import actor, exclusive, pipeline, settings, worker_alive
@@ -101,9 +102,8 @@ def register(app) -> None:
             cached = settings().get("chart")
             if cached is None or cached[0] != stamp:
                 data = dataset(p.config, p.registry, p.store)
-                context = digest_context(p, data, now.date(), since=now, cutoff=now, by_arrival=False)
                 period = p.config.campaign.period
-                png = progress_chart(context["categories"],
+                png = progress_chart(category_progress(data["units"]),
                                      submissions_per_day(data, period[0], min(now.date(), period[1])))
                 settings()["chart"] = cached = (stamp, png)
         return Response(cached[1], mimetype="image/png")
