@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -121,12 +123,48 @@ class MaildirSource:
 class ImapSource:
     """An IMAP folder over TLS, STARTTLS or plain; sends ID before SELECT (126.com requires it)."""
 
-    def __init__(self, config: MailboxConfig):
+    def __init__(self, config: MailboxConfig, deadline: float | None = None):
         self.config = config
         self.name = f"imap://{config.username}@{config.host}:{config.port}/{config.folder}"
         self.client = None
         self.uidvalidity = 0
         self.reconnects = 0
+        # A socket timeout restarts with every byte, so a server trickling a byte every few seconds
+        # would hold the cycle forever: past ``deadline`` (time.monotonic()) a watchdog shuts the socket.
+        self.deadline = deadline
+        self.doing = "connecting"
+        self.expired = False
+        self._watchdog: threading.Timer | None = None
+        self._connecting = None  # the client being logged in, so the watchdog can reach it too
+
+    def _start_watchdog(self) -> None:
+        if self.deadline is not None and self._watchdog is None:
+            self._watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._expire)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        log.warning("IMAP %s:%s: cycle deadline passed while %s; closing the connection (mail fetched so far "
+                    "is kept, the next cycle carries on)", self.config.host, self.config.port, self.doing)
+        client = self.client or self._connecting
+        try:
+            sock = client.socket() if client is not None else None
+            if sock is not None:
+                sock.shutdown(socket.SHUT_RDWR)
+        except Exception:  # already closed: nothing is blocked on it
+            pass
+
+    def _deadline_error(self) -> MailSourceError:
+        error = MailSourceError(f"IMAP {self.config.host}:{self.config.port}: no answer within the cycle deadline "
+                                f"while {self.doing}; the next cycle carries on from there")
+        error.temporary = True
+        return error
+
+    def _check_deadline(self) -> None:
+        if self.expired or (self.deadline is not None and time.monotonic() >= self.deadline):
+            self.expired = True
+            raise self._deadline_error()
 
     def _ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.config.cafile) if self.config.cafile else None)
@@ -136,7 +174,12 @@ class ImapSource:
         return context
 
     def __enter__(self) -> "ImapSource":
-        self.client, info = self._connect_with_retries()
+        self._start_watchdog()
+        try:
+            self.client, info = self._connect_with_retries()
+        except BaseException:
+            self._stop_watchdog()
+            raise
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         return self
 
@@ -146,9 +189,11 @@ class ImapSource:
 
         cfg = self.config
         client = None
+        self.doing = f"connecting to {cfg.host}:{cfg.port}, logging in and opening {cfg.folder}"
         try:
             client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl
                                 else None, timeout=cfg.timeout_seconds)
+            self._connecting = client
             if hasattr(client, "_imap"):
                 # imapclient turns on imaplib's debug level, which repr()s every literal: 5-10x slower fetches
                 client._imap.debug = 0
@@ -178,10 +223,15 @@ class ImapSource:
         """Connect, log in, select; a temporary failure (refused, reset, timeout, [UNAVAILABLE]) is
         retried after RECONNECT_DELAYS; a refused password is not (it will not get better by itself)."""
         for attempt, delay in enumerate((*RECONNECT_DELAYS, None), start=1):
+            self._check_deadline()
             try:
                 return self._connect_once()
             except MailSourceError as exc:
+                if self.expired:
+                    raise self._deadline_error() from None
                 if not getattr(exc, "temporary", False) or delay is None:
+                    raise
+                if self.deadline is not None and time.monotonic() + delay >= self.deadline:
                     raise
                 log.warning("IMAP: %s; retry %d/%d in %.0f s", exc, attempt, len(RECONNECT_DELAYS), delay)
                 time.sleep(delay)
@@ -209,21 +259,35 @@ class ImapSource:
         """Run ``op(client)``; on a dropped connection reconnect and run it again."""
         from imapclient.exceptions import IMAPClientError
 
+        self.doing = doing
         while True:
+            self._check_deadline()
             try:
                 return op(self.client)
             except (IMAPClientError, OSError) as exc:
                 if isinstance(exc, MailSourceError):
                     raise
+                if self.expired:
+                    raise self._deadline_error() from None
                 self._reconnect(exc, doing)
 
     def __exit__(self, *exc) -> None:
+        self.doing = "logging out"
         if self.client is not None:
             try:
-                self.client.logout()
+                if self.expired:
+                    _drop(self.client)
+                else:
+                    self.client.logout()
             except Exception:  # the connection may already be gone; nothing to save
                 pass
             self.client = None
+        self._stop_watchdog()
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     def _fetch(self, uids: list[int]) -> Iterator[list[Fetched]]:
         step = self.config.fetch_batch
@@ -299,7 +363,8 @@ def _text(exc: Exception) -> str:
     return str(value)
 
 
-def open_source(config: MailboxConfig):
+def open_source(config: MailboxConfig, deadline: float | None = None):
+    """The configured source; ``deadline`` (time.monotonic()) bounds an IMAP conversation."""
     if config.host:
-        return ImapSource(config)
+        return ImapSource(config, deadline)
     return MaildirSource(config.maildir)

@@ -26,6 +26,7 @@ from typing import Callable
 
 import schedule
 
+from .locks import Busy, FileLock
 from .mailbox import MailSourceError
 
 log = logging.getLogger(__name__)
@@ -42,42 +43,8 @@ class AlreadyRunning(Exception):
     pass
 
 
-class WorkerLock:
-    """An exclusive lock on ``data_dir/worker.lock`` (fcntl on Unix, msvcrt on Windows)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.handle = None
-
-    def __enter__(self) -> "WorkerLock":
-        self.handle = open(self.path, "a+")
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                self.handle.seek(0)
-                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.close()
-            holder = ""
-            try:
-                holder = self.path.read_text().strip()
-            except OSError:
-                pass
-            raise AlreadyRunning(f"another worker{f' (pid {holder})' if holder else ''} is already running on "
-                                 f"{self.path.parent} (lock file {self.path}); stop it first") from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
+def worker_lock(data_dir: Path) -> FileLock:
+    return FileLock(data_dir / "worker.lock", "serve")
 
 
 def digest_due(now_local: datetime, digest_at, last_sent_day: str | None) -> bool:
@@ -261,7 +228,12 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
 
     watcher = None
     try:
-        with WorkerLock(config.data_dir / "worker.lock"):
+        try:
+            lock = worker_lock(config.data_dir).__enter__()
+        except Busy as exc:
+            raise AlreadyRunning(f"another worker is already running on {config.data_dir} ({exc}); "
+                                 "stop it first") from None
+        with lock:
             scheduler = schedule.Scheduler()
             scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(poll)
             scheduler.every(60).seconds.do(flush)
