@@ -23,6 +23,7 @@ from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from .archive import Archive
 from .campaign import current_list_keys, message_statuses
 from .config import Config
+from .failures import is_machine_fault
 from .ingest import Context, Reader, decide, unreadable_result
 from .locks import FileLock, try_lock
 from .mailbox import Fetched, MailSourceError, header_date, message_key, open_source
@@ -228,6 +229,8 @@ class Pipeline:
                     self.store.commit_message(row["key"], result, outgoing)
                     checkpoint("commit_after")
                 except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
+                    if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
+                        raise
                     log.exception("message %s: unexpected error", row["key"])
                     self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
                     continue

@@ -143,3 +143,108 @@ def test_a_stalled_or_trickling_server_cannot_hold_the_cycle(mode, imap_account,
         assert len(keys) == len(set(keys)) == 10
     finally:
         proxy.close()
+
+
+def acks(smtp_sink) -> list[str]:
+    """Message-IDs of the acknowledgments received (ours are deterministic: a resend repeats one)."""
+    time.sleep(0.3)
+    return [r.parsed()["Message-ID"] for r in smtp_sink.messages]
+
+
+# -- 4. clear errors: a full disk, a ledger locked by another program --------------------------------
+
+def test_a_full_disk_ends_in_one_line_an_exit_code_and_a_status_and_loses_nothing(imap_account, smtp_sink, tmp_path,
+                                                                                  sample, monkeypatch):
+    mails = sample.mails[:10]
+    imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
+    config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch,
+                          mailbox={"fetch_batch": 4}, extraction={"workers": 1})
+    full = run(config, "poll", env={"SUMMARY_MAILBOX_DISK_FULL_AT": "archive_tmp_written:6"})
+    assert full.returncode == 4, full.stderr
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    [line] = [x for x in full.stderr.splitlines() if "disk" in x]
+    assert "is full" in line and "Free some space" in line
+    status = run(config, "status")
+    assert status.returncode == 0 and "LAST RUN FAILED" in status.stdout and "is full" in status.stdout
+
+    # the disk fills up again later, inside a message's commit: that message is not charged for it
+    more = sample.mails[10:14]
+    imap_account.append_many([m.raw for m in more], [m.received for m in more])
+    again = run(config, "poll", env={"SUMMARY_MAILBOX_DISK_FULL_AT": "commit_before:2"})
+    assert again.returncode == 4 and "Traceback" not in again.stderr, again.stderr[-3000:]
+    with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM messages WHERE state='parked' OR last_error IS NOT NULL"
+                          ).fetchone()[0] == 0
+
+    ok = run(config, "poll")  # space freed: everything is read, each acknowledged once
+    assert ok.returncode == 0, ok.stderr
+    assert "LAST RUN FAILED" not in run(config, "status").stdout
+    keys = message_keys(tmp_path)
+    assert len(keys) == len(set(keys)) == 14
+    with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM messages WHERE state='done'").fetchone()[0] == 14
+    sent = acks(smtp_sink)
+    assert len(sent) == len(set(sent)) == sum(m.truth.acked for m in mails + more)
+
+
+def test_a_ledger_locked_by_another_program_ends_in_one_line(imap_account, smtp_sink, tmp_path, sample, monkeypatch):
+    mails = sample.mails[:3]
+    imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
+    config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch, extraction={"workers": 1},
+                          runtime={"ledger_wait_seconds": 1})
+    assert run(config, "status").returncode == 0  # the ledger exists
+    holder = sqlite3.connect(tmp_path / "var" / "ledger.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")  # e.g. a database browser with an unsaved edit
+    try:
+        locked = run(config, "poll")
+        assert locked.returncode == 5, locked.stderr
+        assert "Traceback" not in locked.stderr, locked.stderr[-3000:]
+        assert "stayed locked by another program" in locked.stderr
+        status = run(config, "status")
+        assert "LAST RUN FAILED" in status.stdout and "locked" in status.stdout, status.stdout + status.stderr
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert run(config, "poll").returncode == 0
+    assert len(message_keys(tmp_path)) == 3
+
+
+# -- 7. two ingesting processes at once --------------------------------------------------------------
+
+def test_a_second_ingesting_process_waits_then_exits_and_charges_nobody(imap_account, smtp_sink, tmp_path, sample,
+                                                                        monkeypatch):
+    mails = sample.mails[:12]
+    imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
+    # a first poll held up by a trickling server for a few seconds, holding the ingest lock meanwhile
+    proxy = StallingProxy(imap_account.port, "trickle", after=1, interval=0.5)
+    config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch, extraction={"workers": 1},
+                          mailbox={"port": proxy.port, "fetch_batch": 4, "timeout_seconds": 20},
+                          runtime={"lock_wait_seconds": 1, "cycle_deadline_seconds": 8})
+    first = subprocess.Popen([sys.executable, str(ROOT / "run.py"), "--config", str(config), "poll"], cwd=ROOT,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        lock = tmp_path / "var" / "ingest.lock"
+        for _ in range(600):
+            if lock.exists() and lock.read_text().startswith(str(first.pid)):
+                break
+            time.sleep(0.05)
+        second = run(config, "poll")
+        reingest = run(config, "reingest", "--since", "2025-09-01", "--until", "2025-09-30", "--from-archive")
+        out, err = first.communicate(timeout=120)
+        assert first.returncode == 1 and "cycle deadline" in err, err[-3000:]
+        proxy.heal()
+        assert run(config, "poll").returncode == 0
+    finally:
+        proxy.close()
+        if first.poll() is None:
+            first.kill()
+    for other in (second, reingest):
+        assert other.returncode == 3, other.stderr
+        assert "already running" in other.stderr and f"(pid {first.pid})" in other.stderr
+        assert "Traceback" not in other.stderr
+    assert "counted as a crash" not in pipeline_log(tmp_path)
+    with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM state WHERE name LIKE 'crashes:%'").fetchone()[0] == 0
+        assert db.execute("SELECT COUNT(*) FROM messages WHERE state='done'").fetchone()[0] == 12
+    sent = acks(smtp_sink)
+    assert len(sent) == len(set(sent)) == sum(m.truth.acked for m in mails)
