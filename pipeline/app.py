@@ -76,6 +76,7 @@ class Pipeline:
         self.archive = Archive(data_dir / "archive")
         self._sandbox: Sandbox | None = None
         self._ingest_depth = 0  # the ingest lock is held (re-entrant within this process)
+        self.lock_wait: float | None = None  # seconds to wait for the ingest lock (None: runtime.lock_wait_seconds)
         self.deadline: float | None = None  # time.monotonic() by which the current poll stops talking to the server
         self.stop_requested = False  # set by the worker's signal handler: finish the message at hand, then stop
 
@@ -99,7 +100,7 @@ class Pipeline:
             finally:
                 self._ingest_depth -= 1
             return
-        wait = self.config.runtime.lock_wait_seconds if wait is None else wait
+        wait = next(w for w in (wait, self.lock_wait, self.config.runtime.lock_wait_seconds) if w is not None)
 
         def waiting(who: str) -> None:
             log.warning("%s: another process is ingesting (%s); waiting up to %.0f s", what, who, wait)
@@ -274,14 +275,14 @@ class Pipeline:
 
     # -- commands ----------------------------------------------------------------------------
 
-    def poll(self, wait: float | None = None) -> CycleReport:
+    def poll(self) -> CycleReport:
         """One cycle. Talking to the mail server is bounded by runtime.cycle_deadline_seconds however the
         server behaves (a stall, a byte every few seconds): what is not fetched by then waits for the next
         cycle; what was fetched is archived and recorded already, and is read now. Reading is bounded per
         file by the sandbox's limits."""
         report = CycleReport()
         mailbox_error = None
-        with self.ingesting("poll", wait):
+        with self.ingesting("poll"):
             self.deadline = time.monotonic() + self.config.runtime.cycle_deadline_seconds
             try:
                 try:

@@ -145,6 +145,52 @@ def test_a_stalled_or_trickling_server_cannot_hold_the_cycle(mode, imap_account,
         proxy.close()
 
 
+
+def test_serve_keeps_the_outbox_and_the_digest_on_schedule_while_the_mailbox_is_stuck(imap_account, smtp_sink,
+                                                                                       tmp_path, sample, monkeypatch,
+                                                                                       caplog):
+    from datetime import datetime, timezone
+
+    from outbox.compose import compose, to_wire
+    from pipeline.app import Pipeline
+    from pipeline.config import load_config
+    from pipeline.locks import try_lock
+    from pipeline.records import Outgoing
+    from pipeline.worker import serve
+
+    mails = sample.mails[:6]
+    imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
+    proxy = StallingProxy(imap_account.port, "stall", after=0)  # the very first FETCH never gets an answer
+    config = load_config(write_config(
+        tmp_path, imap_account, smtp_sink, sample, monkeypatch, extraction={"workers": 1},
+        mailbox={"port": proxy.port, "timeout_seconds": 60}, runtime={"cycle_deadline_seconds": 25},
+        schedule={"digest_at": "08:00"}))
+    with Pipeline(config) as setup:  # a mail waiting in the outbox from an earlier cycle
+        message = compose(dedupe="t:1", sender=config.sender_address, sender_name="t", to=["u1@example.org"],
+                          subject="waiting", text="t")
+        setup.store.enqueue(Outgoing("ack", "t:1", ["u1@example.org"], "waiting", to_wire(message)))
+    stop = threading.Event()
+
+    def worker():  # the ledger connection belongs to the thread that opens it
+        with Pipeline(config) as pipeline:
+            serve(pipeline, stop=stop, tick=0.2, now=lambda: datetime(2025, 9, 21, 1, 0, tzinfo=timezone.utc))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        smtp_sink.wait_for(2, timeout=60)  # the waiting mail and the digest
+        # ... while the poll is still waiting for the server (it holds the ingest lock until its deadline)
+        assert try_lock(tmp_path / "var" / "ingest.lock", "test") is None
+        subjects = [r.parsed()["Subject"] for r in smtp_sink.messages]
+        assert "waiting" in subjects and any("每日汇总" in s for s in subjects)
+    finally:
+        stop.set()
+        thread.join(90)
+        proxy.close()
+    assert not thread.is_alive()
+    assert any("cycle deadline passed while fetching" in r.getMessage() for r in caplog.records)
+
+
 def acks(smtp_sink) -> list[str]:
     """Message-IDs of the acknowledgments received (ours are deterministic: a resend repeats one)."""
     time.sleep(0.3)
