@@ -294,3 +294,80 @@ def test_a_second_ingesting_process_waits_then_exits_and_charges_nobody(imap_acc
         assert db.execute("SELECT COUNT(*) FROM messages WHERE state='done'").fetchone()[0] == 12
     sent = acks(smtp_sink)
     assert len(sent) == len(set(sent)) == sum(m.truth.acked for m in mails)
+
+
+# -- 6. limits that drop data name themselves ---------------------------------------------------------
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _long_workbook(rows: int) -> bytes:
+    import io
+
+    import openpyxl
+
+    wb = openpyxl.Workbook(write_only=True)
+    ws = wb.create_sheet("活动明细")
+    ws.append(["序号", "活动名称", "活动时间", "活动地点", "参与人数"])
+    for r in range(rows):
+        ws.append([r + 1, f"社区科普讲座第{r + 1}场", "2025年9月15日", "社区活动室", 50])
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def _limit_mails(sender: str, unit_name: str) -> dict[str, bytes]:
+    from mailbuild import b_word, file_part, mail, multipart, text_part
+    from officebuild import activity_workbook
+    from officebuild_zip import Entry, build_zip
+
+    book = activity_workbook()
+    crowded = build_zip([Entry(f"说明{i:03d}.txt", f"第{i}份说明".encode()) for i in range(205)]
+                        + [Entry("活动明细表.xlsx", book)])
+    many_parts = [text_part(f"附言{i}", cte="7bit") for i in range(510)]
+    cases = {
+        "zip": [file_part(crowded, "application/zip", 'attachment; filename="材料.zip"'.encode())],
+        "parts": [*many_parts, file_part(book, XLSX, 'attachment; filename="活动明细表.xlsx"'.encode())],
+        "rows": [file_part(_long_workbook(5003), XLSX, 'attachment; filename="活动明细表.xlsx"'.encode())],
+    }
+    return {name: mail(multipart("mixed", [text_part(f"{unit_name}报送，见附件。"), *parts]),
+                       subject=b_word(f"{unit_name}科普月总结 {name}"), from_=sender,
+                       message_id=f"<limit-{name}@example.cn>")
+            for name, parts in cases.items()}
+
+
+def test_every_limit_that_drops_data_names_itself_in_the_ack_and_the_review_item(tmp_path, sample):
+    import yaml
+    from email import message_from_bytes, policy
+
+    from pipeline.app import Pipeline
+    from pipeline.config import load_config
+    from pipeline.review import review_items
+
+    unit = next(u for u in sample.units if u.emails)
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    for name, raw in _limit_mails(unit.emails[0], unit.name).items():
+        (inbox / "new" / f"{name}.eml").write_bytes(raw)
+    (tmp_path / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump({
+        "mailbox": {"maildir": "inbox"}, "smtp": {"outdir": "sent", "from": sample.mailbox_addr},
+        "admins": list(sample.admin_addrs), "data_dir": "var", "campaign": {"units": "units.csv"},
+        "extraction": {"workers": 1}}, allow_unicode=True), encoding="utf-8")
+    assert run(config_path, "poll").returncode == 0
+
+    expected = {"<limit-zip@example.cn>": "压缩包内文件过多（206个），只读取了前200个",
+                "<limit-parts@example.cn>": "邮件分段超过500个",
+                "<limit-rows@example.cn>": "超过5000行，只读取了前5000行"}
+    with Pipeline(load_config(config_path)) as pipeline:
+        items = {i.message_id: i for i in review_items(pipeline)}
+    acks_by_reply = {}
+    for path in (tmp_path / "sent").rglob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        acks_by_reply[message["In-Reply-To"]] = message.get_body(("plain",)).get_content()
+    for message_id, words in expected.items():
+        assert message_id in items, (message_id, list(items))
+        assert words in items[message_id].reason, items[message_id].reason
+        assert words in acks_by_reply[message_id], acks_by_reply[message_id]
