@@ -26,7 +26,8 @@ from . import memwatch
 
 LIMIT_REASON = "文件解析时超出内存或时间限制，文件可能已损坏或过大"
 BUDGET_REASON = "文件解析所需内存超过限额（{mb} MB），未能读取；文件可能过大或已损坏，请拆分或另存后重新发送"
-_SAMPLE_EVERY = 0.1  # seconds between measurements of the process tree's memory
+_SAMPLE_EVERY = 0.05  # seconds between measurements of the process tree's memory
+_MARGIN = 0.9  # act at 90 % of the budget: a parser can allocate a lot between two measurements
 _MAX_TASKS_PER_CHILD = 100  # recycle workers now and then: parsers may leak
 
 
@@ -138,7 +139,7 @@ class Sandbox:
             return False
         total = sum(rss for _, rss in procs.values())
         self.peak_tree_bytes = max(self.peak_tree_bytes, total)
-        if total <= self.budget_mb * 2**20:
+        if total <= self.budget_mb * 2**20 * _MARGIN:
             return False
         workers = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid in procs]
         if not workers:
