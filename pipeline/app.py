@@ -77,7 +77,6 @@ class Pipeline:
         self._sandbox: Sandbox | None = None
         self._ingest_depth = 0  # the ingest lock is held (re-entrant within this process)
         self.lock_wait: float | None = None  # seconds to wait for the ingest lock (None: runtime.lock_wait_seconds)
-        self.deadline: float | None = None  # time.monotonic() by which the current poll stops talking to the server
         self.stop_requested = False  # set by the worker's signal handler: finish the message at hand, then stop
 
     @property
@@ -134,8 +133,10 @@ class Pipeline:
                                     item.arrival_at, header_date(item.raw)))
         return arrivals
 
-    def fetch(self, report: CycleReport) -> None:
-        with open_source(self.config.mailbox, deadline=self.deadline) as source:
+    def fetch(self, report: CycleReport, deadline: float | None = None) -> None:
+        """New mail, archived and recorded batch by batch; ``deadline`` (time.monotonic()) bounds the
+        conversation with an IMAP server."""
+        with open_source(self.config.mailbox, deadline=deadline) as source:
             checkpoint("fetch_connected")
             known = self.store.known_uids(source.name, source.uidvalidity)
             for batch in source.fetch_new(known, known_key=self.store.known_keys):
@@ -283,16 +284,12 @@ class Pipeline:
         report = CycleReport()
         mailbox_error = None
         with self.ingesting("poll"):
-            self.deadline = time.monotonic() + self.config.runtime.cycle_deadline_seconds
             try:
-                try:
-                    self.fetch(report)
-                except MailSourceError as exc:  # mail already fetched is still read, and the outbox still flushed
-                    mailbox_error = exc
-                    log.error("fetch failed, carrying on with what is already fetched: %s", exc)
-                self.process_pending(report)
-            finally:
-                self.deadline = None
+                self.fetch(report, deadline=time.monotonic() + self.config.runtime.cycle_deadline_seconds)
+            except MailSourceError as exc:  # mail already fetched is still read, and the outbox still flushed
+                mailbox_error = exc
+                log.error("fetch failed, carrying on with what is already fetched: %s", exc)
+            self.process_pending(report)
         report.flush = self.flush_outbox()
         self.store.set_state("last_poll", datetime.now(timezone.utc).isoformat())
         self.store.set_state("last_poll_report", report.line() + (f"; mailbox error: {mailbox_error}"
