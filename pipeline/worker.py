@@ -179,16 +179,19 @@ def daily_job(pipeline, now: datetime) -> str | None:
 class SideJobs(threading.Thread):
     """The outbox flush (every minute) and the daily job, on a thread and a ledger connection of their
     own: a poll held up by a stalled mail server (up to runtime.cycle_deadline_seconds) or a long backlog
-    does not hold up the mail going out or the digest. The first turn runs even if stopping already."""
+    does not hold up the mail going out or the digest. The daily job waits for the worker's first poll
+    (reminders would otherwise go to units whose mail is still unread in the mailbox), and has its turn
+    after it before the worker stops, unless a signal stops it."""
 
     def __init__(self, config, registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
         super().__init__(name="outbox-and-digest", daemon=True)
         self.config, self.registry, self.clock, self.stop, self.tick = config, registry, clock, stop, tick
         self.halt = threading.Event()
+        self.first_poll_done = threading.Event()
         self.backoff = Backoff(timedelta(minutes=5))
 
     def finish(self) -> None:
-        """Let the current job end, then stop (after at least one turn)."""
+        """Stop once the daily job has had its turn after the first poll (as the first cycle always did)."""
         self.halt.set()
         self.join()
 
@@ -199,11 +202,15 @@ class SideJobs(threading.Thread):
             with Pipeline(self.config, self.registry) as pipeline:
                 next_flush = 0.0
                 while True:
-                    self.daily(pipeline)
+                    polled = self.first_poll_done.is_set()
+                    if polled:
+                        self.daily(pipeline)
                     if time.monotonic() >= next_flush:
                         self.flush(pipeline)
                         next_flush = time.monotonic() + FLUSH_EVERY
-                    if self.stop.wait(max(self.tick, 0.05)) or self.halt.is_set():
+                    if self.stop.wait(max(self.tick, 0.05)):
+                        break
+                    if self.halt.is_set() and (polled or not self.first_poll_done.is_set()):
                         break
         except Exception:
             log.exception("the outbox and digest thread stopped; mail goes out with each poll meanwhile")
@@ -293,6 +300,7 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
             side = SideJobs(config, pipeline.registry, clock, stop, tick)
             side.start()
             poll()
+            side.first_poll_done.set()
             cycles = 0
             while not stop.is_set():
                 cycles += 1

@@ -23,13 +23,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class StallingProxy:
-    """A TCP proxy in front of an IMAP server. After the client has sent ``after`` FETCH commands of
-    message bodies, the server's answers are held back entirely (``mode="stall"``) or passed on one
-    byte every ``interval`` seconds (``mode="trickle"``), which no socket timeout ever ends."""
+    """A TCP proxy in front of an IMAP server. After the client has sent ``after`` commands containing
+    ``trigger`` (by default FETCH of message bodies), the server's answers are held back entirely
+    (``mode="stall"``) or passed on one byte every ``interval`` seconds (``mode="trickle"``), which no
+    socket timeout ever ends. ``stalling`` is set once that has begun."""
 
-    def __init__(self, port: int, mode: str, after: int = 1, interval: float = 0.5):
-        self.target, self.mode, self.after, self.interval = port, mode, after, interval
+    def __init__(self, port: int, mode: str, after: int = 1, interval: float = 0.5, trigger: bytes = b"BODY.PEEK[]"):
+        self.target, self.mode, self.after, self.interval, self.trigger = port, mode, after, interval, trigger
         self.fetches = 0
+        self.stalling = threading.Event()
         self.listener = socket.create_server(("127.0.0.1", 0))
         self.port = self.listener.getsockname()[1]
         self.closed = threading.Event()
@@ -56,10 +58,11 @@ class StallingProxy:
     def _up(self, src, dst, stalled) -> None:
         try:
             while data := src.recv(65536):
-                if b"BODY.PEEK[]" in data and self.mode != "pass":
+                if self.trigger in data and self.mode != "pass":
                     self.fetches += 1
                     if self.fetches > self.after:
                         stalled.set()
+                        self.stalling.set()
                 dst.sendall(data)
         except OSError:
             pass
@@ -151,44 +154,58 @@ def test_serve_keeps_the_outbox_and_the_digest_on_schedule_while_the_mailbox_is_
                                                                                        caplog):
     from datetime import datetime, timezone
 
+    import pipeline.worker as worker
     from outbox.compose import compose, to_wire
     from pipeline.app import Pipeline
     from pipeline.config import load_config
     from pipeline.locks import try_lock
     from pipeline.records import Outgoing
-    from pipeline.worker import serve
+    from pipeline.store import Store
 
-    mails = sample.mails[:6]
+    monkeypatch.setattr(worker, "FLUSH_EVERY", 0.5)
+    mails = sample.mails[:4]
     imap_account.append_many([m.raw for m in mails], [m.received for m in mails])
-    proxy = StallingProxy(imap_account.port, "stall", after=0)  # the very first FETCH never gets an answer
+    # the first poll goes through; the second one's SEARCH never gets an answer
+    proxy = StallingProxy(imap_account.port, "stall", after=1, trigger=b"SEARCH")
     config = load_config(write_config(
         tmp_path, imap_account, smtp_sink, sample, monkeypatch, extraction={"workers": 1},
         mailbox={"port": proxy.port, "timeout_seconds": 60}, runtime={"cycle_deadline_seconds": 25},
-        schedule={"digest_at": "08:00"}))
-    with Pipeline(config) as setup:  # a mail waiting in the outbox from an earlier cycle
-        message = compose(dedupe="t:1", sender=config.sender_address, sender_name="t", to=["u1@example.org"],
-                          subject="waiting", text="t")
-        setup.store.enqueue(Outgoing("ack", "t:1", ["u1@example.org"], "waiting", to_wire(message)))
+        schedule={"digest_at": "08:00", "poll_every_minutes": 0.02}))
+
+    def now():  # 07:59 in Shanghai until the mailbox is stuck, then 08:01: the digest is due
+        if proxy.stalling.is_set():
+            return datetime(2025, 9, 21, 0, 1, tzinfo=timezone.utc)
+        return datetime(2025, 9, 20, 23, 59, tzinfo=timezone.utc)
+
     stop = threading.Event()
 
-    def worker():  # the ledger connection belongs to the thread that opens it
+    def run_worker():  # the ledger connection belongs to the thread that opens it
         with Pipeline(config) as pipeline:
-            serve(pipeline, stop=stop, tick=0.2, now=lambda: datetime(2025, 9, 21, 1, 0, tzinfo=timezone.utc))
+            worker.serve(pipeline, stop=stop, tick=0.2, now=now)
 
-    thread = threading.Thread(target=worker)
+    thread = threading.Thread(target=run_worker)
     thread.start()
     try:
-        smtp_sink.wait_for(2, timeout=60)  # the waiting mail and the digest
-        # ... while the poll is still waiting for the server (it holds the ingest lock until its deadline)
+        assert proxy.stalling.wait(60)
+        store = Store(tmp_path / "var" / "ledger.sqlite3")  # a mail queued while the poll is stuck
+        message = compose(dedupe="t:1", sender=config.sender_address, sender_name="t", to=["u1@example.org"],
+                          subject="waiting", text="t")
+        store.enqueue(Outgoing("ack", "t:1", ["u1@example.org"], "waiting", to_wire(message)))
+        store.close()
+        for _ in range(400):  # that mail and the digest
+            subjects = [r.parsed()["Subject"] for r in smtp_sink.messages]
+            if "waiting" in subjects and any("每日汇总" in s for s in subjects):
+                break
+            time.sleep(0.1)
+        assert "waiting" in subjects and any("每日汇总" in s for s in subjects), subjects
+        # ... went out while the poll was still waiting for the server (it holds the ingest lock)
         assert try_lock(tmp_path / "var" / "ingest.lock", "test") is None
-        subjects = [r.parsed()["Subject"] for r in smtp_sink.messages]
-        assert "waiting" in subjects and any("每日汇总" in s for s in subjects)
     finally:
         stop.set()
         thread.join(90)
         proxy.close()
     assert not thread.is_alive()
-    assert any("cycle deadline passed while fetching" in r.getMessage() for r in caplog.records)
+    assert any("cycle deadline passed while searching" in r.getMessage() for r in caplog.records)
 
 
 def acks(smtp_sink) -> list[str]:
