@@ -63,7 +63,7 @@ def run(budget: int, workers: int) -> dict:
             time.sleep(0.05)
         wall = time.monotonic() - began
         with sqlite3.connect(where / "var" / "ledger.sqlite3") as db:
-            over = db.execute("SELECT COUNT(*) FROM files WHERE error LIKE '%内存超过限额%'").fetchone()[0]
+            over = [r[0] for r in db.execute("SELECT name FROM files WHERE error LIKE '%内存超过限额%'")]
             done = db.execute("SELECT COUNT(*) FROM messages WHERE state='done'").fetchone()[0]
         return {"budget_mb": budget, "workers": workers, "mails": count, "done": done, "exit": child.returncode,
                 "peak_tree_mb": round(peak / 2**20), "wall_s": round(wall, 1), "files_over_budget": over}
