@@ -136,6 +136,7 @@ class ImapSource:
         self.expired = False
         self._watchdog: threading.Timer | None = None
         self._connecting = None  # the client being logged in, so the watchdog can reach it too
+        self._socket = None  # the newest socket, from before the server's greeting on
 
     def _start_watchdog(self) -> None:
         if self.deadline is not None and self._watchdog is None:
@@ -148,12 +149,17 @@ class ImapSource:
         log.warning("IMAP %s:%s: cycle deadline passed while %s; closing the connection (mail fetched so far "
                     "is kept, the next cycle carries on)", self.config.host, self.config.port, self.doing)
         client = self.client or self._connecting
-        try:
-            sock = client.socket() if client is not None else None
-            if sock is not None:
-                sock.shutdown(socket.SHUT_RDWR)
-        except Exception:  # already closed: nothing is blocked on it
-            pass
+        for get in (lambda: client.socket(), lambda: self._socket):
+            try:
+                get().shutdown(socket.SHUT_RDWR)
+                return
+            except Exception:  # not there yet, or already closed: nothing is blocked on it
+                pass
+
+    def _connected(self, sock) -> None:
+        self._socket = sock
+        if self.expired:  # the deadline passed while connecting
+            sock.shutdown(socket.SHUT_RDWR)
 
     def _deadline_error(self) -> MailSourceError:
         error = MailSourceError(f"IMAP {self.config.host}:{self.config.port}: no answer within the cycle deadline "
@@ -184,15 +190,15 @@ class ImapSource:
         return self
 
     def _connect_once(self):
-        from imapclient import IMAPClient
         from imapclient.exceptions import IMAPClientError, LoginError
 
         cfg = self.config
         client = None
         self.doing = f"connecting to {cfg.host}:{cfg.port}, logging in and opening {cfg.folder}"
         try:
-            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl
-                                else None, timeout=cfg.timeout_seconds)
+            client = _watched_client(self._connected)(
+                cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl else None,
+                timeout=cfg.timeout_seconds)
             self._connecting = client
             if hasattr(client, "_imap"):
                 # imapclient turns on imaplib's debug level, which repr()s every literal: 5-10x slower fetches
@@ -344,6 +350,35 @@ class ImapSource:
         criteria = ["SINCE", since - timedelta(days=1), "BEFORE", until + timedelta(days=2)]
         uids = sorted(int(u) for u in self._call("searching", lambda c: c.search(criteria)))
         yield from self._fetch(uids)
+
+
+def _watched_client(on_socket):
+    """IMAPClient that hands each new socket to ``on_socket`` before the server's greeting is read, so
+    that a server trickling its greeting or the TLS handshake is bounded by the watchdog too.
+    (Uses imapclient's ``_create_IMAP4``; without it, the plain IMAPClient.)"""
+    from imapclient import IMAPClient, imap4, tls
+
+    if not hasattr(IMAPClient, "_create_IMAP4"):
+        return IMAPClient
+
+    def watched(base):
+        class Watched(base):
+            def _create_socket(self, timeout=None):
+                sock = super()._create_socket(timeout)
+                on_socket(sock)
+                return sock
+        return Watched
+
+    class Client(IMAPClient):
+        def _create_IMAP4(self):
+            timeout = getattr(self._timeout, "connect", None)
+            if self.stream:
+                return super()._create_IMAP4()
+            if self.ssl:
+                return watched(tls.IMAP4_TLS)(self.host, self.port, self.ssl_context, timeout)
+            return watched(imap4.IMAP4WithTimeout)(self.host, self.port, timeout)
+
+    return Client
 
 
 def _drop(client) -> None:

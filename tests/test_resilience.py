@@ -26,7 +26,8 @@ class StallingProxy:
     """A TCP proxy in front of an IMAP server. After the client has sent ``after`` commands containing
     ``trigger`` (by default FETCH of message bodies), the server's answers are held back entirely
     (``mode="stall"``) or passed on one byte every ``interval`` seconds (``mode="trickle"``), which no
-    socket timeout ever ends. ``stalling`` is set once that has begun."""
+    socket timeout ever ends; ``after=-1`` does so from the server's greeting on. ``stalling`` is set once
+    that has begun."""
 
     def __init__(self, port: int, mode: str, after: int = 1, interval: float = 0.5, trigger: bytes = b"BODY.PEEK[]"):
         self.target, self.mode, self.after, self.interval, self.trigger = port, mode, after, interval, trigger
@@ -52,6 +53,9 @@ class StallingProxy:
                 return
             server = socket.create_connection(("127.0.0.1", self.target))
             stalled = threading.Event()
+            if self.after < 0 and self.mode != "pass":
+                stalled.set()
+                self.stalling.set()
             threading.Thread(target=self._up, args=(client, server, stalled), daemon=True).start()
             threading.Thread(target=self._down, args=(server, client, stalled), daemon=True).start()
 
@@ -116,6 +120,20 @@ def pipeline_log(tmp_path: Path) -> str:
 
 
 # -- 3. a server that stalls or trickles mid-FETCH ----------------------------------------------------
+
+def test_a_greeting_trickled_a_byte_at_a_time_cannot_hold_the_cycle(imap_account, smtp_sink, tmp_path, sample,
+                                                                    monkeypatch):
+    proxy = StallingProxy(imap_account.port, "trickle", after=-1, interval=0.5)
+    try:
+        config = write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch,
+                              mailbox={"port": proxy.port, "timeout_seconds": 20}, extraction={"workers": 1},
+                              runtime={"cycle_deadline_seconds": 3})
+        first = run(config, "poll", timeout=45)  # before: one byte every 0.5 s, no end in sight
+        assert first.returncode == 1 and "Traceback" not in first.stderr, first.stderr[-3000:]
+        assert "cycle deadline passed while connecting" in first.stderr
+    finally:
+        proxy.close()
+
 
 @pytest.mark.parametrize("mode", ["stall", "trickle"])
 def test_a_stalled_or_trickling_server_cannot_hold_the_cycle(mode, imap_account, smtp_sink, tmp_path, sample,
