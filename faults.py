@@ -17,6 +17,8 @@ import signal
 import sys
 
 ENV = "SUMMARY_MAILBOX_KILL_AT"
+# ``SUMMARY_MAILBOX_DISK_FULL_AT=point[:n]``: raise OSError(ENOSPC) there instead, as a full disk would
+DISK_FULL_ENV = "SUMMARY_MAILBOX_DISK_FULL_AT"
 
 # Every point the code passes through, in pipeline order; the crash test kills at each of them.
 POINTS = (
@@ -60,8 +62,8 @@ POINTS = (
 RESIDUAL = ("smtp_unconfirmed_marked",)
 
 
-def _targets() -> dict[str, int]:
-    spec = os.environ.get(ENV, "")
+def _targets(env: str = ENV) -> dict[str, int]:
+    spec = os.environ.get(env, "")
     targets: dict[str, int] = {}
     for item in spec.split(","):
         name, _, count = item.strip().partition(":")
@@ -71,19 +73,24 @@ def _targets() -> dict[str, int]:
 
 
 _TARGETS = _targets()
+_DISK_FULL = _targets(DISK_FULL_ENV)
 _HITS: dict[str, int] = {}
 
 
 def checkpoint(name: str) -> None:
-    """Die here if the environment asks for it (crash tests only)."""
-    if not _TARGETS:
+    """Die here (or fail as a full disk would) if the environment asks for it (fault tests only)."""
+    if not _TARGETS and not _DISK_FULL:
         return
-    wanted = _TARGETS.get(name)
-    if wanted is None:
+    kill, full = _TARGETS.get(name), _DISK_FULL.get(name)
+    if kill is None and full is None:
         return
     _HITS[name] = _HITS.get(name, 0) + 1
-    if _HITS[name] == wanted:
+    if _HITS[name] == kill:
         kill_now(name)
+    if full is not None and _HITS[name] >= full:
+        import errno
+
+        raise OSError(errno.ENOSPC, f"No space left on device (simulated at {name})")
 
 
 def kill_now(name: str = "") -> None:

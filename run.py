@@ -37,6 +37,14 @@ class _Console(logging.StreamHandler):
         pass
 
 
+class _LogFile(logging.handlers.RotatingFileHandler):
+    """The log shares the disk with the data: when that disk is full a line is lost, not the run
+    (the default prints a traceback per line to stderr)."""
+
+    def handleError(self, record) -> None:
+        pass
+
+
 def setup_logging(config: Config, verbose: bool) -> None:
     logs = config.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -45,7 +53,7 @@ def setup_logging(config: Config, verbose: bool) -> None:
     for handler in [h for h in root.handlers if getattr(h, "ours", False)]:  # a second run in one process
         root.removeHandler(handler)
         handler.close()
-    to_file = logging.handlers.RotatingFileHandler(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5,
+    to_file = _LogFile(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5,
                                                    encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     console = _Console()

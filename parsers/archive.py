@@ -15,6 +15,7 @@ import zlib
 from dataclasses import dataclass
 
 from .mailtext import utf8_or_gb18030
+from .model import LIMIT_FLAG
 
 _CHUNK = 1 << 20
 _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
@@ -55,7 +56,8 @@ def open_zip(data: bytes, *, max_members: int = 200, max_member_bytes: int = 60_
     if len(entries) > max_members:
         # Pictures matter least: keep documents first when we must cut.
         entries.sort(key=lambda e: e[0].lower().endswith(_IMAGE_EXT))
-        notes.append(f"压缩包内文件过多（{len(entries)}个），只读取了前{max_members}个")
+        notes.append(f"{LIMIT_FLAG}压缩包内文件过多（{len(entries)}个），只读取了前{max_members}个；"
+                     "如活动明细表不在其中，请直接添加为附件或分几个压缩包发送")
         entries = entries[:max_members]
 
     members: list[Member] = []
@@ -67,14 +69,15 @@ def open_zip(data: bytes, *, max_members: int = 200, max_member_bytes: int = 60_
             notes.append(f"{name}：压缩包设有密码，无法读取")
             continue
         if info.file_size > max_member_bytes:
-            notes.append(f"{name}：文件解压后过大（{info.file_size // 1_000_000} MB），未读取")
+            notes.append(f"{LIMIT_FLAG}{name}：文件解压后过大（{info.file_size // 1_000_000} MB），未读取")
             continue
         if info.file_size > 1_000_000 and info.file_size > max_ratio * max(info.compress_size, 1):
             notes.append(f"{name}：压缩比异常（疑似压缩炸弹），未读取")
             continue
         budget = min(max_member_bytes, max_total_bytes - total)
         if budget <= 0:
-            notes.append(f"{name}：压缩包解压后总量过大，其余文件未读取")
+            notes.append(f"{LIMIT_FLAG}{name}：压缩包解压后总量超过{max_total_bytes // 1_000_000} MB，"
+                         "此文件及其后的文件未读取")
             break
         content, problem = _read_capped(zf, info, budget, max_ratio)
         if problem:

@@ -18,6 +18,7 @@ from posixpath import dirname, join, normpath
 from xml.etree import ElementTree as ET
 
 from .detect import OLE_MAGIC, is_encrypted
+from .model import LIMIT_FLAG
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"
@@ -48,6 +49,13 @@ class DocxContent:
     paragraphs: list[str]
     narrative: dict[str, str]
     tables: list[list[list[str]]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # data left unread (a limit), for the unit and admins
+
+
+class _Rows(list):
+    """A table's rows; ``cut`` when it had more than _MAX_TABLE_ROWS."""
+
+    cut = False
 
 
 @dataclass
@@ -86,7 +94,9 @@ def read_docx(data: bytes) -> DocxContent:
         p.centered = p.jc == "center" if p.jc is not None else centered
         p.outline = p.outline if p.outline is not None else outline
     title = _find_title(paras)
-    return DocxContent(title, [p.text for p in paras], _narrative(paras, title), tables)
+    notes = [f"{LIMIT_FLAG}Word表格超过{_MAX_TABLE_ROWS}行，只读取了前{_MAX_TABLE_ROWS}行；请把活动明细拆成几个表格发送"
+             for t in tables if getattr(t, "cut", False)]
+    return DocxContent(title, [p.text for p in paras], _narrative(paras, title), tables, notes[:1])
 
 
 # --- package --------------------------------------------------------------------------------
@@ -259,10 +269,11 @@ def _clean(text: str) -> str:
 
 
 def _table(tbl: ET.Element, w: str, nested: list[list[list[str]]]) -> list[list[str]]:
-    rows: list[list[str]] = []
+    rows: list[list[str]] = _Rows()
     above: list[str] = []  # texts of the previous row, per grid column, for vMerge
     for tr in _children(tbl, w, "tr"):
         if len(rows) >= _MAX_TABLE_ROWS:
+            rows.cut = True
             break
         row: list[str] = []
         trpr = tr.find(f"{w}trPr")

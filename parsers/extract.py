@@ -106,6 +106,7 @@ def _spreadsheet(name: str, data: bytes, kind: str) -> FileResult:
     result = _result(name, data, kind, "parsed")
     lines: list[str] = []
     for sheet in sheets:
+        result.notes += sheet.notes
         _add_activities(result, sheet.rows, f"{name}!{sheet.name}")
         if result.title is None:
             result.title = _sheet_title(sheet.rows)
@@ -152,6 +153,7 @@ def _docx(name: str, data: bytes, kind: str) -> FileResult:
 def _from_docx(result: FileResult, content: DocxContent, name: str) -> FileResult:
     result.title = content.title
     result.narrative = dict(content.narrative)
+    result.notes += content.notes
     # Table cells count as text too: some reports are one big table.
     table_lines = ["\t".join(c for c in row if c) for table in content.tables for row in table]
     result.text = _cap("\n".join(content.paragraphs + [line for line in table_lines if line]))

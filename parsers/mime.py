@@ -26,7 +26,7 @@ from parsers.mailtext import (
     find_oversize_links, html_to_text, parse_date, sanitize_filename, split_name_addr, unescape_8bit,
 )
 from parsers.detect import OLE_MAGIC
-from parsers.model import Attachment, Envelope, ForwardedHeader
+from parsers.model import LIMIT_FLAG, Attachment, Envelope, ForwardedHeader
 
 logging.getLogger("mailparser").addHandler(logging.NullHandler())  # no stderr noise per odd mail
 
@@ -108,7 +108,7 @@ def _parse(raw, max_depth: int, max_header_bytes: int) -> Envelope:
     env.text = _choose_text(msg, own_text)
     if len(env.text) > _TEXT_CAP:
         env.text = env.text[:_TEXT_CAP]
-        walk.defect("正文过长，只保留了前 50 万字")
+        walk.defect(f"{LIMIT_FLAG}正文过长，只保留了前 50 万字")
     seen = {(f.from_addr, f.subject) for f in env.forwarded}
     for fwd in find_inline_forwards(env.text):
         if (fwd.from_addr, fwd.subject) not in seen:
@@ -299,7 +299,8 @@ class _Walk:
     def part(self, p: Message, depth: int, prefix: str, plain: list, markup: list, level: int) -> None:
         self.parts += 1
         if self.parts > _MAX_PARTS or level > _MAX_NESTING:
-            self.defect("邮件分段过多或嵌套过深，其余部分未读取")
+            self.defect(f"{LIMIT_FLAG}邮件分段超过{_MAX_PARTS}个或嵌套超过{_MAX_NESTING}层，其余部分（可能包括附件）未读取；"
+                        "请减少附件数量或分几封邮件发送")
             return
         for d in getattr(p, "defects", []):
             name = type(d).__name__

@@ -10,6 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+# Starts every note about data left unread because a limit was reached (zip members, MIME parts, table
+# rows...): the pipeline names these in the acknowledgment and sends the message for review.
+LIMIT_FLAG = "【超出处理上限】"
+
 
 @dataclass
 class Attachment:

@@ -15,13 +15,19 @@ from __future__ import annotations
 import concurrent.futures as cf
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from . import memwatch
+
 LIMIT_REASON = "文件解析时超出内存或时间限制，文件可能已损坏或过大"
+BUDGET_REASON = "文件解析所需内存超过限额（{mb} MB），未能读取；文件可能过大或已损坏，请拆分或另存后重新发送"
+_SAMPLE_EVERY = 0.05  # seconds between measurements of the process tree's memory
+_MARGIN = 0.9  # act at 90 % of the budget: a parser can allocate a lot between two measurements
 _MAX_TASKS_PER_CHILD = 100  # recycle workers now and then: parsers may leak
 
 
@@ -37,10 +43,15 @@ class SandboxUnavailable(Exception):
 
 
 class Sandbox:
-    def __init__(self, workers: int = 2, mem_limit_mb: int = 1536, timeout_s: float = 120):
+    def __init__(self, workers: int = 2, mem_limit_mb: int = 1536, timeout_s: float = 120,
+                 budget_mb: int | None = None):
         self.workers = workers
         self.mem_limit_mb = mem_limit_mb
         self.timeout_s = timeout_s
+        # resident memory of this process and all its parser processes together; when the sum passes it,
+        # the largest worker is killed and its calls re-run one per worker, so a file that needs more fails alone
+        self.budget_mb = budget_mb
+        self.peak_tree_bytes = 0  # the highest sum measured (for benchmarks and logs)
         self._pool: cf.ProcessPoolExecutor | None = None
 
     def __enter__(self) -> Sandbox:
@@ -77,8 +88,8 @@ class Sandbox:
                     raise SandboxUnavailable(f"cannot start parser processes: {type(exc).__name__}: {exc}") from None
                 running[fut] = (pending.pop(0), time.monotonic() + self.timeout_s)
             wait_for = max(0.0, min(d for _, d in running.values()) - time.monotonic())
-            done, _ = cf.wait(running, timeout=wait_for, return_when=cf.FIRST_COMPLETED)
-            broken = False
+            done, over = self._wait(running, wait_for, pool)
+            broken = over
             for fut in done:
                 i, _ = running.pop(fut)
                 try:
@@ -107,6 +118,40 @@ class Sandbox:
                 self._check_health()
         return results
 
+    def _wait(self, futures, timeout: float, pool) -> tuple[set, bool]:
+        """Wait for the first of ``futures`` (at most ``timeout`` s), measuring the tree's memory meanwhile.
+        Returns (done, True if a worker was killed for going over the budget)."""
+        if not self.budget_mb:
+            return cf.wait(futures, timeout=timeout, return_when=cf.FIRST_COMPLETED)[0], False
+        end = time.monotonic() + timeout
+        while True:
+            done, _ = cf.wait(futures, timeout=max(0.0, min(_SAMPLE_EVERY, end - time.monotonic())),
+                              return_when=cf.FIRST_COMPLETED)
+            if done or time.monotonic() >= end:
+                return done, False
+            if self._enforce_budget(pool):
+                return set(), True
+
+    def _enforce_budget(self, pool) -> bool:
+        """Kill the largest parser worker (with what it started) if the tree is over budget."""
+        procs = memwatch.tree(os.getpid())
+        if not procs:
+            return False
+        total = sum(rss for _, rss in procs.values())
+        self.peak_tree_bytes = max(self.peak_tree_bytes, total)
+        if total <= self.budget_mb * 2**20 * _MARGIN:
+            return False
+        workers = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid in procs]
+        if not workers:
+            return False
+        victim = max(workers, key=lambda pid: memwatch.subtree_rss(procs, pid))
+        for pid in [*memwatch.descendants(procs, victim), victim]:
+            try:
+                os.kill(pid, signal.SIGKILL if hasattr(signal, "SIGKILL") else signal.SIGTERM)
+            except OSError:
+                pass
+        return True
+
     def _check_health(self) -> None:
         """A call died in a worker of its own: the file's fault, unless a trivial call dies too."""
         try:
@@ -129,9 +174,14 @@ class Sandbox:
             raise SandboxUnavailable(f"cannot start a parser process: {type(exc).__name__}: {exc}") from None
         try:
             fut = pool.submit(_invoke, fn, args)
+            done, over = self._wait({fut}, self.timeout_s, pool)
+            if over:
+                return SandboxFailure(BUDGET_REASON.format(mb=self.budget_mb))
+            if not done:
+                return SandboxFailure(LIMIT_REASON)
             try:
-                return _unwrap(fut.result(timeout=self.timeout_s))
-            except (cf.TimeoutError, BrokenProcessPool):
+                return _unwrap(fut.result())
+            except BrokenProcessPool:
                 return SandboxFailure(LIMIT_REASON)
             except KeyboardInterrupt:
                 raise

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import io
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import python_calamine
 
 from .detect import OLE_MAGIC, is_encrypted
+from .model import LIMIT_FLAG
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"
@@ -43,6 +44,7 @@ class SpreadsheetError(Exception):
 class Sheet:
     name: str
     rows: list[list[Any]]
+    notes: list[str] = field(default_factory=list)  # data left unread (a limit), for the unit and admins
 
 
 def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> list[Sheet]:
@@ -57,7 +59,13 @@ def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> l
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            sheets.append(Sheet(meta.name, _sheet_rows(sheet, max_rows, max_cols)))
+            rows = _sheet_rows(sheet, max_rows + 1, max_cols)
+            notes = []
+            if len(rows) > max_rows:
+                rows = rows[:max_rows]
+                notes.append(f"{LIMIT_FLAG}表格“{meta.name}”超过{max_rows}行，只读取了前{max_rows}行；"
+                             "请把活动明细拆成几个表格发送")
+            sheets.append(Sheet(meta.name, rows, notes))
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as err:  # noqa: BLE001 - PanicException from Rust is a BaseException

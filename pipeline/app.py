@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -22,7 +23,9 @@ from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from .archive import Archive
 from .campaign import current_list_keys, message_statuses, standing
 from .config import Config
+from .failures import is_machine_fault
 from .ingest import Context, Reader, decide, unreadable_result
+from .locks import FileLock, try_lock
 from .mailbox import Fetched, MailSourceError, header_date, message_key, open_source
 from .records import Arrival, MessageResult
 from .registry import Registry, load_registry
@@ -69,17 +72,44 @@ class Pipeline:
         self.config = config
         self.registry = registry or load_registry(config.campaign.units)
         data_dir = prepare_data_dir(config.data_dir)
-        self.store = Store(data_dir / "ledger.sqlite3")
+        self.store = Store(data_dir / "ledger.sqlite3", busy_timeout=config.runtime.ledger_wait_seconds)
         self.archive = Archive(data_dir / "archive")
         self._sandbox: Sandbox | None = None
+        self._ingest_depth = 0  # the ingest lock is held (re-entrant within this process)
+        self.lock_wait: float | None = None  # seconds to wait for the ingest lock (None: runtime.lock_wait_seconds)
         self.stop_requested = False  # set by the worker's signal handler: finish the message at hand, then stop
 
     @property
     def sandbox(self) -> Sandbox:
         if self._sandbox is None:
             ex = self.config.extraction
-            self._sandbox = Sandbox(workers=ex.workers, mem_limit_mb=ex.mem_limit_mb, timeout_s=ex.timeout_seconds)
+            self._sandbox = Sandbox(workers=ex.workers, mem_limit_mb=ex.mem_limit_mb, timeout_s=ex.timeout_seconds,
+                                    budget_mb=ex.memory_budget_mb)
         return self._sandbox
+
+    @contextmanager
+    def ingesting(self, what: str, wait: float | None = None):
+        """Hold ``data_dir/ingest.lock`` while fetching and reading mail: two processes ingesting at once
+        would read everything twice and each would take the other's work for a crash. Raises
+        locks.Busy after ``wait`` seconds (default runtime.lock_wait_seconds)."""
+        if self._ingest_depth:
+            self._ingest_depth += 1
+            try:
+                yield
+            finally:
+                self._ingest_depth -= 1
+            return
+        wait = next(w for w in (wait, self.lock_wait, self.config.runtime.lock_wait_seconds) if w is not None)
+
+        def waiting(who: str) -> None:
+            log.warning("%s: another process is ingesting (%s); waiting up to %.0f s", what, who, wait)
+
+        with FileLock(self.config.data_dir / "ingest.lock", what, wait=wait, on_wait=waiting):
+            self._ingest_depth = 1
+            try:
+                yield
+            finally:
+                self._ingest_depth = 0
 
     def close(self) -> None:
         if self._sandbox is not None:
@@ -103,8 +133,10 @@ class Pipeline:
                                     item.arrival_at, header_date(item.raw)))
         return arrivals
 
-    def fetch(self, report: CycleReport) -> None:
-        with open_source(self.config.mailbox) as source:
+    def fetch(self, report: CycleReport, deadline: float | None = None) -> None:
+        """New mail, archived and recorded batch by batch; ``deadline`` (time.monotonic()) bounds the
+        conversation with an IMAP server."""
+        with open_source(self.config.mailbox, deadline=deadline) as source:
             checkpoint("fetch_connected")
             known = self.store.known_uids(source.name, source.uidvalidity)
             for batch in source.fetch_new(known, known_key=self.store.known_keys):
@@ -205,6 +237,8 @@ class Pipeline:
                     self.store.commit_message(row["key"], result, outgoing, notices)
                     checkpoint("commit_after")
                 except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
+                    if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
+                        raise
                     log.exception("message %s: unexpected error", row["key"])
                     self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
                     continue
@@ -246,10 +280,11 @@ class Pipeline:
     def flush_outbox(self) -> FlushReport:
         smtp = self.config.smtp
         unlimited = 10**9  # a folder has no sending limits
-        with _exclusive(self.config.data_dir / "outbox.lock") as mine:
-            if not mine:  # another process (a `poll` beside `serve`) is sending: never both at once
-                log.info("outbox: another process is flushing it; leaving it to that one")
-                return FlushReport()
+        lock = try_lock(self.config.data_dir / "outbox.lock", "outbox")
+        if lock is None:  # another process (a `poll` beside `serve`) is sending: never both at once
+            log.info("outbox: another process is flushing it; leaving it to that one")
+            return FlushReport()
+        with lock:
             return flush(self.store, self.transport(), sender=self.config.sender_address,
                          max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
                          max_per_day=smtp.max_per_day if smtp.host else unlimited,
@@ -267,14 +302,19 @@ class Pipeline:
     # -- commands ----------------------------------------------------------------------------
 
     def poll(self) -> CycleReport:
+        """One cycle. Talking to the mail server is bounded by runtime.cycle_deadline_seconds however the
+        server behaves (a stall, a byte every few seconds): what is not fetched by then waits for the next
+        cycle; what was fetched is archived and recorded already, and is read now. Reading is bounded per
+        file by the sandbox's limits."""
         report = CycleReport()
         mailbox_error = None
-        try:
-            self.fetch(report)
-        except MailSourceError as exc:  # mail already fetched is still read, and the outbox still flushed
-            mailbox_error = exc
-            log.error("fetch failed, carrying on with what is already fetched: %s", exc)
-        self.process_pending(report)
+        with self.ingesting("poll"):
+            try:
+                self.fetch(report, deadline=time.monotonic() + self.config.runtime.cycle_deadline_seconds)
+            except MailSourceError as exc:  # mail already fetched is still read, and the outbox still flushed
+                mailbox_error = exc
+                log.error("fetch failed, carrying on with what is already fetched: %s", exc)
+            self.process_pending(report)
         report.flush = self.flush_outbox()
         self.store.set_state("last_poll", datetime.now(timezone.utc).isoformat())
         self.store.set_state("last_poll_report", report.line() + (f"; mailbox error: {mailbox_error}"
@@ -288,47 +328,26 @@ class Pipeline:
     def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
                  progress=True) -> CycleReport:
         report = CycleReport()
-        if from_archive:
-            keys = self.store.keys_received_between(since.isoformat(), until.isoformat())
-        else:
-            keys = []
-            with open_source(self.config.mailbox) as source:
-                for batch in source.fetch_between(since, until):
-                    arrivals = self._archive_batch(source, batch)
-                    report.fetched += len(arrivals)
-                    report.new += self.store.record_arrivals(arrivals)
-                    keys += [a.key for a in arrivals]
-            in_range = set(self.store.keys_received_between(since.isoformat(), until.isoformat()))
-            keys = [k for k in dict.fromkeys(keys)
-                    if k in in_range or (self.store.message(k) or {"received_at": None})["received_at"] is None]
-        self.store.requeue(keys)
-        suffix = f"resend-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}" if send_acks else None
-        self.process_pending(report, progress=progress, ack_suffix=suffix)
+        with self.ingesting("reingest"):
+            if from_archive:
+                keys = self.store.keys_received_between(since.isoformat(), until.isoformat())
+            else:
+                keys = []
+                with open_source(self.config.mailbox) as source:
+                    for batch in source.fetch_between(since, until):
+                        arrivals = self._archive_batch(source, batch)
+                        report.fetched += len(arrivals)
+                        report.new += self.store.record_arrivals(arrivals)
+                        keys += [a.key for a in arrivals]
+                in_range = set(self.store.keys_received_between(since.isoformat(), until.isoformat()))
+                keys = [k for k in dict.fromkeys(keys)
+                        if k in in_range or (self.store.message(k) or {"received_at": None})["received_at"] is None]
+            self.store.requeue(keys)
+            suffix = f"resend-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}" if send_acks else None
+            self.process_pending(report, progress=progress, ack_suffix=suffix)
         report.flush = self.flush_outbox()
         log.info("reingest %s..%s: %s", since, until, report.line())
         return report
-
-
-@contextmanager
-def _exclusive(path: Path):
-    """A non-blocking exclusive lock on ``path``: yields whether we hold it."""
-    handle = open(path, "a+")
-    try:
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            yield False
-            return
-        yield True
-    finally:
-        handle.close()
 
 
 def _parse_time(value) -> datetime | None:

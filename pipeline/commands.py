@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 
+from . import failures
 from .app import Pipeline
 from .config import Config
 from .export import WRITERS, dataset
@@ -47,6 +48,11 @@ def cmd_status(pipeline: Pipeline, args) -> int:
     units = data["units"]
     print(f"campaign: {pipeline.config.campaign.name}, deadline {pipeline.config.campaign.deadline}")
     print(f"last poll: {store.get_state('last_poll', 'never')}  ({store.get_state('last_poll_report', '-')})")
+    for line in failures.status_lines(pipeline.config.data_dir):
+        print(line)
+    busy = _ingesting_now(pipeline.config.data_dir)
+    if busy:
+        print(f"running now: {busy}")
     by_status: dict[str, int] = {}
     for m in data["messages"]:
         by_status[m["status"]] = by_status.get(m["status"], 0) + 1
@@ -61,6 +67,16 @@ def cmd_status(pipeline: Pipeline, args) -> int:
     for row in store.outbox_problems():
         print(f"  {row['state']} {row['kind']} {row['id']} to {row['recipients']}: {row['last_error']}")
     return 0
+
+
+def _ingesting_now(data_dir) -> str | None:
+    from .locks import describe_holder, try_lock
+
+    lock = try_lock(data_dir / "ingest.lock", "status")
+    if lock is None:
+        return describe_holder(data_dir / "ingest.lock")
+    lock.__exit__(None, None, None)
+    return None
 
 
 def cmd_digest(pipeline: Pipeline, args) -> int:
@@ -151,11 +167,27 @@ COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "s
             "outbox": cmd_outbox, "console": cmd_console}
 
 
+INGESTING = ("poll", "reingest", "serve")
+
+
 def run(args: argparse.Namespace, config: Config) -> int:
-    with Pipeline(config) as pipeline:
-        try:
-            return COMMANDS[args.command](pipeline, args)
-        except MailSourceError as exc:
-            log.error("%s", exc)
-            print(f"mailbox error: {exc}", file=sys.stderr)
-            return 1
+    try:
+        with Pipeline(config) as pipeline:
+            try:
+                code = COMMANDS[args.command](pipeline, args)
+            except MailSourceError as exc:
+                log.error("%s", exc)
+                print(f"mailbox error: {exc}", file=sys.stderr)
+                return 1
+    except Exception as exc:
+        known = failures.explain(exc, config, args.command)
+        if known is None:
+            raise
+        code, line = known
+        log.error("%s", line)  # one line, on the terminal too (the console handler shows errors)
+        if code != failures.EXIT_BUSY:  # a busy lock is not a failure of the data_dir
+            failures.remember(config.data_dir, line)
+        return code
+    if code == 0 and args.command in INGESTING:
+        failures.forget(config.data_dir)
+    return code

@@ -148,6 +148,15 @@ class ExtractionConfig(_Strict):
     mem_limit_mb: int = Field(default=1536, ge=128)
     timeout_seconds: float = Field(default=120, gt=0)
     max_attempts: int = Field(default=3, ge=1)  # a message that keeps failing is parked after this
+    memory_budget_mb: int = Field(default=1024, ge=256)  # the worker and all its parser processes together
+
+
+class RuntimeConfig(_Strict):
+    """How long the worker waits for things outside its control."""
+
+    cycle_deadline_seconds: float = Field(default=300, gt=0)  # one poll cycle, however the mail server behaves
+    lock_wait_seconds: float = Field(default=60, ge=0)  # a second poll/reingest waits this long, then exits
+    ledger_wait_seconds: float = Field(default=30, gt=0)  # another program holding the ledger locked
 
 
 class ConsoleConfig(_Strict):
@@ -170,6 +179,7 @@ class Config(_Strict):
     extraction: ExtractionConfig = Field(default_factory=ExtractionConfig)
     reminders: RemindersConfig = Field(default_factory=RemindersConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    runtime: RuntimeConfig = Field(default_factory=RuntimeConfig)
     path: Path | None = Field(default=None, exclude=True)  # the file this came from
 
     @field_validator("admins")

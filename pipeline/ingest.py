@@ -17,7 +17,7 @@ from email.parser import BytesHeaderParser
 from parsers.analyze import MailContent, attachment_label, read_attachment, read_mail, strip_data
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.mime import parse_message
-from parsers.model import Activity, FileResult
+from parsers.model import LIMIT_FLAG, Activity, FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
 from .archive import Archive
@@ -150,6 +150,12 @@ def standing(env, ident, ctx: Context) -> str | None:
     return "forward" if ident.how == "forward_content" else "unverified"
 
 
+def limits_reached(content: MailContent) -> list[str]:
+    """What a limit left unread in this mail (zip members, MIME parts, table rows...), in Chinese."""
+    found = [n for f in content.files for n in f.notes] + list(content.envelope.defects)
+    return list(dict.fromkeys(n.removeprefix(LIMIT_FLAG) for n in found if n.startswith(LIMIT_FLAG)))
+
+
 def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> MessageResult:
     env = content.envelope
     config = ctx.config
@@ -183,6 +189,7 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                                                and not f.is_scan for f in readable)
     fixes = [f"附件“{f.name}”：{f.error}" for f in documents if f.status == "failed" and f.error]
     notes = [n for f in content.files for n in f.notes][:20]
+    limits = limits_reached(content)
     if ident.note:
         notes.append(ident.note)
     trust_notes_, trust_fixes = trust_notes(env, ctx.registry.get(ident.unit_id), ident.how, ctx.office_addresses)
@@ -202,7 +209,9 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
             fixes.append("请在邮件主题或文件名中写明单位全称（如“XX区科协全国科普月活动总结”）后重新发送")
     elif not activities:
         outcome = "needs_review"
-        if not documents:
+        if not documents and limits:
+            reason = "未读到附件"
+        elif not documents:
             if env.oversize_links:
                 reason = "附件为超大附件下载链接，未直接附带文件"
                 fixes.append("附件以“超大附件”链接形式发送，系统无法下载，请将文件压缩后直接添加为附件")
@@ -222,6 +231,12 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
             fixes.append(NO_TABLE_FIX)
     fixes += _activity_fixes(activities)
     fixes += trust_fixes
+    if limits:  # data left unread: the unit and the admins are told which limit, and a person checks
+        fixes += [f"未读全：{text}" for text in limits]
+        notes += [f"{LIMIT_FLAG}{text}" for text in limits if f"{LIMIT_FLAG}{text}" not in notes]
+        if outcome == "accepted":
+            outcome, reason = "needs_review", f"已读出活动{len(activities)}项，但部分内容超出处理上限未读取，请核对"
+        reason += "（" + "；".join(limits) + "）"
     return MessageResult(outcome=outcome, reason=reason, kind="submission", unit_id=ident.unit_id,
                          candidates=ident.candidates, files=files, activities=activities,
                          narrative=narrative, carries_list=bool(activities), carries_narrative=carries_narrative,

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import ssl
+import threading
 import time
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -121,12 +123,54 @@ class MaildirSource:
 class ImapSource:
     """An IMAP folder over TLS, STARTTLS or plain; sends ID before SELECT (126.com requires it)."""
 
-    def __init__(self, config: MailboxConfig):
+    def __init__(self, config: MailboxConfig, deadline: float | None = None):
         self.config = config
         self.name = f"imap://{config.username}@{config.host}:{config.port}/{config.folder}"
         self.client = None
         self.uidvalidity = 0
         self.reconnects = 0
+        # A socket timeout restarts with every byte, so a server trickling a byte every few seconds
+        # would hold the cycle forever: past ``deadline`` (time.monotonic()) a watchdog shuts the socket.
+        self.deadline = deadline
+        self.doing = "connecting"
+        self.expired = False
+        self._watchdog: threading.Timer | None = None
+        self._connecting = None  # the client being logged in, so the watchdog can reach it too
+        self._socket = None  # the newest socket, from before the server's greeting on
+
+    def _start_watchdog(self) -> None:
+        if self.deadline is not None and self._watchdog is None:
+            self._watchdog = threading.Timer(max(0.0, self.deadline - time.monotonic()), self._expire)
+            self._watchdog.daemon = True
+            self._watchdog.start()
+
+    def _expire(self) -> None:
+        self.expired = True
+        log.warning("IMAP %s:%s: cycle deadline passed while %s; closing the connection (mail fetched so far "
+                    "is kept, the next cycle carries on)", self.config.host, self.config.port, self.doing)
+        client = self.client or self._connecting
+        for get in (lambda: client.socket(), lambda: self._socket):
+            try:
+                get().shutdown(socket.SHUT_RDWR)
+                return
+            except Exception:  # not there yet, or already closed: nothing is blocked on it
+                pass
+
+    def _connected(self, sock) -> None:
+        self._socket = sock
+        if self.expired:  # the deadline passed while connecting
+            sock.shutdown(socket.SHUT_RDWR)
+
+    def _deadline_error(self) -> MailSourceError:
+        error = MailSourceError(f"IMAP {self.config.host}:{self.config.port}: no answer within the cycle deadline "
+                                f"while {self.doing}; the next cycle carries on from there")
+        error.temporary = True
+        return error
+
+    def _check_deadline(self) -> None:
+        if self.expired or (self.deadline is not None and time.monotonic() >= self.deadline):
+            self.expired = True
+            raise self._deadline_error()
 
     def _ssl_context(self) -> ssl.SSLContext:
         context = ssl.create_default_context(cafile=str(self.config.cafile) if self.config.cafile else None)
@@ -136,19 +180,26 @@ class ImapSource:
         return context
 
     def __enter__(self) -> "ImapSource":
-        self.client, info = self._connect_with_retries()
+        self._start_watchdog()
+        try:
+            self.client, info = self._connect_with_retries()
+        except BaseException:
+            self._stop_watchdog()
+            raise
         self.uidvalidity = int(info.get(b"UIDVALIDITY", 0))
         return self
 
     def _connect_once(self):
-        from imapclient import IMAPClient
         from imapclient.exceptions import IMAPClientError, LoginError
 
         cfg = self.config
         client = None
+        self.doing = f"connecting to {cfg.host}:{cfg.port}, logging in and opening {cfg.folder}"
         try:
-            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl
-                                else None, timeout=cfg.timeout_seconds)
+            client = _watched_client(self._connected)(
+                cfg.host, port=cfg.port, ssl=cfg.ssl, ssl_context=self._ssl_context() if cfg.ssl else None,
+                timeout=cfg.timeout_seconds)
+            self._connecting = client
             if hasattr(client, "_imap"):
                 # imapclient turns on imaplib's debug level, which repr()s every literal: 5-10x slower fetches
                 client._imap.debug = 0
@@ -178,10 +229,15 @@ class ImapSource:
         """Connect, log in, select; a temporary failure (refused, reset, timeout, [UNAVAILABLE]) is
         retried after RECONNECT_DELAYS; a refused password is not (it will not get better by itself)."""
         for attempt, delay in enumerate((*RECONNECT_DELAYS, None), start=1):
+            self._check_deadline()
             try:
                 return self._connect_once()
             except MailSourceError as exc:
+                if self.expired:
+                    raise self._deadline_error() from None
                 if not getattr(exc, "temporary", False) or delay is None:
+                    raise
+                if self.deadline is not None and time.monotonic() + delay >= self.deadline:
                     raise
                 log.warning("IMAP: %s; retry %d/%d in %.0f s", exc, attempt, len(RECONNECT_DELAYS), delay)
                 time.sleep(delay)
@@ -209,21 +265,35 @@ class ImapSource:
         """Run ``op(client)``; on a dropped connection reconnect and run it again."""
         from imapclient.exceptions import IMAPClientError
 
+        self.doing = doing
         while True:
+            self._check_deadline()
             try:
                 return op(self.client)
             except (IMAPClientError, OSError) as exc:
                 if isinstance(exc, MailSourceError):
                     raise
+                if self.expired:
+                    raise self._deadline_error() from None
                 self._reconnect(exc, doing)
 
     def __exit__(self, *exc) -> None:
+        self.doing = "logging out"
         if self.client is not None:
             try:
-                self.client.logout()
+                if self.expired:
+                    _drop(self.client)
+                else:
+                    self.client.logout()
             except Exception:  # the connection may already be gone; nothing to save
                 pass
             self.client = None
+        self._stop_watchdog()
+
+    def _stop_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
 
     def _fetch(self, uids: list[int]) -> Iterator[list[Fetched]]:
         step = self.config.fetch_batch
@@ -282,6 +352,35 @@ class ImapSource:
         yield from self._fetch(uids)
 
 
+def _watched_client(on_socket):
+    """IMAPClient that hands each new socket to ``on_socket`` before the server's greeting is read, so
+    that a server trickling its greeting or the TLS handshake is bounded by the watchdog too.
+    (Uses imapclient's ``_create_IMAP4``; without it, the plain IMAPClient.)"""
+    from imapclient import IMAPClient, imap4, tls
+
+    if not hasattr(IMAPClient, "_create_IMAP4"):
+        return IMAPClient
+
+    def watched(base):
+        class Watched(base):
+            def _create_socket(self, timeout=None):
+                sock = super()._create_socket(timeout)
+                on_socket(sock)
+                return sock
+        return Watched
+
+    class Client(IMAPClient):
+        def _create_IMAP4(self):
+            timeout = getattr(self._timeout, "connect", None)
+            if self.stream:
+                return super()._create_IMAP4()
+            if self.ssl:
+                return watched(tls.IMAP4_TLS)(self.host, self.port, self.ssl_context, timeout)
+            return watched(imap4.IMAP4WithTimeout)(self.host, self.port, timeout)
+
+    return Client
+
+
 def _drop(client) -> None:
     """Close a broken connection without waiting for a polite goodbye."""
     if client is None:
@@ -299,7 +398,8 @@ def _text(exc: Exception) -> str:
     return str(value)
 
 
-def open_source(config: MailboxConfig):
+def open_source(config: MailboxConfig, deadline: float | None = None):
+    """The configured source; ``deadline`` (time.monotonic()) bounds an IMAP conversation."""
     if config.host:
-        return ImapSource(config)
+        return ImapSource(config, deadline)
     return MaildirSource(config.maildir)

@@ -172,10 +172,11 @@ def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
     from .app import CycleReport
 
     report = CycleReport()
-    if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
-        pipeline.process_pending(report)
-    pipeline.store.requeue(keys)
-    pipeline.process_pending(report, ack_suffix=ack_suffix)
+    with pipeline.ingesting("review"):
+        if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
+            pipeline.process_pending(report)
+        pipeline.store.requeue(keys)
+        pipeline.process_pending(report, ack_suffix=ack_suffix)
     report.flush = pipeline.flush_outbox()
     return report
 

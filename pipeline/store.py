@@ -93,10 +93,10 @@ def _iso(moment: datetime | None) -> str | None:
 
 
 class Store:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, busy_timeout: float = 30):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=busy_timeout)
         self.db.row_factory = sqlite3.Row
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")

@@ -1,9 +1,10 @@
 """`serve`: the scheduled worker.
 
-A first cycle (poll, then the daily job if due) at once; then, on ``schedule``, a poll every
-``schedule.poll_every_minutes`` and an outbox flush every minute; the daily job (reminders on
-their days, then the digest) once a day at ``schedule.digest_at`` in the campaign's time zone,
-whatever the server's own zone (a worker that was down at that hour runs it when it comes back).
+A first poll at once, then one every ``schedule.poll_every_minutes``; beside them, on a thread of
+their own (``SideJobs``) so that a stuck or long poll never delays them, an outbox flush every
+minute and the daily job (reminders on their days, then the digest) once a day at
+``schedule.digest_at`` in the campaign's time zone, whatever the server's own zone (a worker that
+was down at that hour runs it when it comes back).
 With ``mailbox.idle: true`` and a server that offers IDLE, new mail triggers a poll within
 seconds; without IDLE (126.com) the interval poll is all there is.
 
@@ -20,12 +21,15 @@ import logging
 import os
 import signal
 import threading
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 import schedule
 
+from .failures import explain, forget, remember
+from .locks import Busy, FileLock
 from .mailbox import MailSourceError
 from .store import utcnow
 
@@ -33,48 +37,15 @@ log = logging.getLogger(__name__)
 
 IDLE_RENEW = timedelta(minutes=25)  # RFC 2177: servers may drop an IDLE after 30 minutes; re-issue before 29
 MAX_BACKOFF = timedelta(minutes=30)
+FLUSH_EVERY = 60  # seconds between outbox flushes
 
 
 class AlreadyRunning(Exception):
     pass
 
 
-class WorkerLock:
-    """An exclusive lock on ``data_dir/worker.lock`` (fcntl on Unix, msvcrt on Windows)."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.handle = None
-
-    def __enter__(self) -> "WorkerLock":
-        self.handle = open(self.path, "a+")
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                self.handle.seek(0)
-                msvcrt.locking(self.handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self.handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            self.handle.close()
-            holder = ""
-            try:
-                holder = self.path.read_text().strip()
-            except OSError:
-                pass
-            raise AlreadyRunning(f"another worker{f' (pid {holder})' if holder else ''} is already running on "
-                                 f"{self.path.parent} (lock file {self.path}); stop it first") from None
-        self.handle.seek(0)
-        self.handle.truncate()
-        self.handle.write(str(os.getpid()))
-        self.handle.flush()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
+def worker_lock(data_dir: Path) -> FileLock:
+    return FileLock(data_dir / "worker.lock", "serve")
 
 
 def digest_due(now_local: datetime, digest_at, last_sent_day: str | None) -> bool:
@@ -202,6 +173,67 @@ def daily_job(pipeline, now: datetime) -> str | None:
     return outcome
 
 
+class SideJobs(threading.Thread):
+    """The outbox flush (every minute) and the daily job, on a thread and a ledger connection of their
+    own: a poll held up by a stalled mail server (up to runtime.cycle_deadline_seconds) or a long backlog
+    does not hold up the mail going out or the digest. The daily job waits for the worker's first poll
+    (reminders would otherwise go to units whose mail is still unread in the mailbox), and has its turn
+    after it before the worker stops, unless a signal stops it."""
+
+    def __init__(self, config, registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
+        super().__init__(name="outbox-and-digest", daemon=True)
+        self.config, self.registry, self.clock, self.stop, self.tick = config, registry, clock, stop, tick
+        self.halt = threading.Event()
+        self.first_poll_done = threading.Event()
+        self.backoff = Backoff(timedelta(minutes=5))
+
+    def finish(self) -> None:
+        """Stop once the daily job has had its turn after the first poll (as the first cycle always did)."""
+        self.halt.set()
+        self.join()
+
+    def run(self) -> None:
+        from .app import Pipeline
+
+        try:
+            with Pipeline(self.config, self.registry) as pipeline:
+                next_flush = 0.0
+                while True:
+                    polled = self.first_poll_done.is_set()
+                    if polled:
+                        self.daily(pipeline)
+                    if time.monotonic() >= next_flush:
+                        self.flush(pipeline)
+                        next_flush = time.monotonic() + FLUSH_EVERY
+                    if self.stop.wait(max(self.tick, 0.05)):
+                        break
+                    if self.halt.is_set() and (polled or not self.first_poll_done.is_set()):
+                        break
+        except Exception:
+            log.exception("the outbox and digest thread stopped; mail goes out with each poll meanwhile")
+
+    def flush(self, pipeline) -> None:
+        try:
+            pipeline.flush_outbox()
+        except Exception as exc:
+            known = explain(exc, self.config, "serve")
+            if known:
+                log.error("%s", known[1])
+            else:
+                log.exception("outbox flush failed; the worker carries on")
+
+    def daily(self, pipeline) -> None:
+        moment = self.clock()
+        if not self.backoff.ready(moment):
+            return
+        try:
+            daily_job(pipeline, moment)
+        except Exception as exc:
+            log.exception("digest/reminders failed (%s); next try in %s", exc, self.backoff.failed(moment))
+            return
+        self.backoff.succeeded()
+
+
 def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
           tick: float = 1.0, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, or ``max_cycles`` loop turns); 0 = stopped cleanly,
@@ -221,7 +253,7 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
             previous[sig] = signal.signal(sig, request_stop)
 
     poll_backoff = Backoff(timedelta(minutes=config.schedule.poll_every_minutes))
-    daily_backoff = Backoff(timedelta(minutes=5))
+    pipeline.lock_wait = 0  # a poll or reingest run by hand is at work: leave this cycle to it
 
     def poll() -> None:
         moment = clock()
@@ -232,51 +264,46 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
         except MailSourceError as exc:
             log.warning("poll: mailbox unavailable (%s); next try in %s", exc, poll_backoff.failed(moment))
             return
+        except Busy as exc:  # a `poll` or `reingest` run by hand is at work: it does this cycle's job
+            log.info("poll skipped: another process is ingesting (%s)", exc)
+            return
         except Exception as exc:
-            log.exception("poll failed (%s); next try in %s", exc, poll_backoff.failed(moment))
+            known = explain(exc, config, "serve")
+            if known is None:
+                log.exception("poll failed (%s); next try in %s", exc, poll_backoff.failed(moment))
+                return
+            log.error("%s; next try in %s", known[1], poll_backoff.failed(moment))
+            remember(config.data_dir, known[1])
             return
         poll_backoff.succeeded()
+        forget(config.data_dir)
 
-    def flush() -> None:
-        if stop.is_set():
-            return
-        try:
-            pipeline.flush_outbox()
-        except Exception:
-            log.exception("outbox flush failed; the worker carries on")
-
-    def daily() -> None:
-        moment = clock()
-        if stop.is_set() or not daily_backoff.ready(moment):
-            return
-        try:
-            daily_job(pipeline, moment)
-        except Exception as exc:
-            log.exception("digest/reminders failed (%s); next try in %s", exc, daily_backoff.failed(moment))
-            return
-        daily_backoff.succeeded()
-
-    watcher = None
+    watcher = side = None
     try:
-        with WorkerLock(config.data_dir / "worker.lock"):
+        try:
+            lock = worker_lock(config.data_dir).__enter__()
+        except Busy as exc:
+            raise AlreadyRunning(f"another worker is already running on {config.data_dir} ({exc}); "
+                                 "stop it first") from None
+        with lock:
             scheduler = schedule.Scheduler()
             scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(poll)
-            scheduler.every(60).seconds.do(flush)
             log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
                      config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
                      ", reminders %s days before the deadline" % config.reminders.days_before
                      if config.reminders.days_before else "")
             if config.mailbox.idle and config.mailbox.host:
                 watcher = IdleWatcher(config.mailbox, clock)
+            side = SideJobs(config, pipeline.registry, clock, stop, tick)
+            side.start()
             poll()
-            daily()
+            side.first_poll_done.set()
             cycles = 0
             while not stop.is_set():
                 cycles += 1
                 if max_cycles is not None and cycles > max_cycles:
                     break
                 scheduler.run_pending()
-                daily()
                 if stop.is_set():
                     break
                 if watcher is not None and watcher.supported:
@@ -289,6 +316,8 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
         print(exc)
         return 1
     finally:
+        if side is not None:
+            side.finish()
         if watcher is not None:
             watcher.close()
         for sig, handler in previous.items():

@@ -123,3 +123,26 @@ def test_real_calamine_abort_is_contained():
     with Sandbox(workers=2, timeout_s=30) as sb:
         out = sb.run_many([(read_workbook, (f.read_bytes(),)), (double, (4,))])
     assert isinstance(out[0], SandboxFailure) and out[1] == 8
+
+
+def hungry(mb):
+    block = b"x" * (mb * 2**20)  # written, so resident
+    time.sleep(4)
+    return len(block)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tree is measured through /proc here")
+def test_the_whole_tree_keeps_one_memory_budget_and_the_hungry_file_fails_alone():
+    from parsers import memwatch
+    from parsers.sandbox import BUDGET_REASON
+
+    with Sandbox(workers=2, mem_limit_mb=4096, timeout_s=60) as warm:  # the fork server and two workers up
+        warm.run_many([(double, (1,)), (double, (2,))])
+        baseline = sum(rss for _, rss in memwatch.tree(os.getpid()).values()) // 2**20
+    budget = baseline + 300  # each worker alone stays far below its own limit (4 GB)
+    with Sandbox(workers=2, mem_limit_mb=4096, timeout_s=60, budget_mb=budget) as box:
+        results = box.run_many([(double, (21,)), (hungry, (600,)), (hungry, (20,)), (double, (4,))])
+    assert results[0] == 42 and results[2] == 20 * 2**20 and results[3] == 8
+    assert isinstance(results[1], SandboxFailure)
+    assert results[1].reason == BUDGET_REASON.format(mb=budget)
+    assert box.peak_tree_bytes > budget * 2**20

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 
 from ..app import Pipeline
+from ..locks import holder
 from .server import is_loopback
 
 HERE = Path(__file__).parent
@@ -151,8 +152,8 @@ def exclusive(view):
 def worker_alive(data_dir: Path) -> bool | None:
     """Whether the process named in ``worker.lock`` (the running `serve`) still exists; None if unknown."""
     try:
-        pid = int((data_dir / "worker.lock").read_text().strip())
-    except (OSError, ValueError):
+        pid = int(holder(data_dir / "worker.lock").split()[0])  # the holder writes "pid serve"
+    except (IndexError, ValueError):
         return False
     if pid == os.getpid():
         return True
