@@ -205,7 +205,7 @@ def run_pipeline(sample, account, workdir: Path) -> tuple[dict, float]:
 
 def time_cases(sample, limit_per_case: int = 3) -> list[tuple[str, float, float]]:
     """Parse time per case (read_mail in this process, no sandbox): (case, median s, max s), slowest first."""
-    from parsers.analyze import read_mail
+    from parsers.read_mail import read_mail
 
     seen: dict[str, list[float]] = defaultdict(list)
     for mail in sample.mails:

@@ -157,10 +157,10 @@ def _timed(owner, attr: str, stage: str, generator: bool = False) -> None:
 
 
 def install_stage_timers() -> None:
-    import parsers.analyze as analyze
+    import parsers.read_mail as analyze
     import pipeline.app as app
-    import pipeline.ingest as ingest
-    from pipeline.archive import Archive
+    import pipeline.decide as ingest
+    from pipeline.mail_archive import Archive
     from pipeline.mailbox import ImapSource
     from pipeline.store import Store
 
@@ -392,7 +392,7 @@ def synthetic_ledger(folder: Path, n_units: int, n_activities: int, *, mailbox: 
                      n_messages: int | None = None, use_batch: bool = True) -> tuple[str, float]:
     """A ledger of ``n_units`` units, each with accepted mail carrying its share of ``n_activities``,
     written through pipeline/store.py. Returns the units CSV and the seconds it took."""
-    from parsers.model import Activity
+    from parsers.parsed import Activity
     from pipeline.records import Arrival, FileRecord, MessageResult
     from pipeline.store import Store
 

@@ -13,7 +13,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from html.parser import HTMLParser
 
-from parsers.model import ForwardedHeader
+from parsers.parsed import ForwardedHeader
 
 # Declared names mapped to the codec that actually decodes what such senders write.
 _ALIASES = {

@@ -26,7 +26,7 @@ from parsers.mailtext import (
     find_oversize_links, html_to_text, parse_date, sanitize_filename, split_name_addr, unescape_8bit,
 )
 from parsers.detect import OLE_MAGIC
-from parsers.model import LIMIT_FLAG, Attachment, Envelope, ForwardedHeader
+from parsers.parsed import LIMIT_FLAG, Attachment, Envelope, ForwardedHeader
 
 logging.getLogger("mailparser").addHandler(logging.NullHandler())  # no stderr noise per odd mail
 

@@ -21,7 +21,7 @@ from typing import Any
 import python_calamine
 
 from .detect import OLE_MAGIC, is_encrypted
-from .model import LIMIT_FLAG
+from .parsed import LIMIT_FLAG
 
 ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 CORRUPT = "文件已损坏或格式无法识别"

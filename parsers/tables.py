@@ -19,7 +19,7 @@ from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from .model import RawActivity
+from .parsed import RawActivity
 
 # Canonical field -> header synonyms, most preferred first. A label maps to the field of its
 # longest matching synonym, so "单位名称" is an organizer although it contains "名称".

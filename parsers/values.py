@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from parsers.model import Activity, RawActivity
+from parsers.parsed import Activity, RawActivity
 
 EXCEL_EPOCH = date(1899, 12, 30)  # serial 1 = 1900-01-01 (Excel's 1900 leap-year bug included)
 SERIAL_RANGE = (36526, 73051)  # 2000-01-01 .. 2099-12-31: a bare number outside is not a date

@@ -20,11 +20,11 @@ from outbox.queue import FlushReport, flush
 from outbox.smtp import FolderTransport, SmtpTransport
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 
-from .archive import Archive
+from .mail_archive import Archive
 from .campaign import current_list_keys, message_statuses, standing
 from .config import Config
 from .failures import is_machine_fault
-from .ingest import Context, Reader, decide, unreadable_result
+from .decide import Context, Reader, decide, unreadable_result
 from .locks import FileLock, try_lock
 from .mailbox import Fetched, MailSourceError, header_date, message_key, open_source
 from .records import Arrival, MessageResult

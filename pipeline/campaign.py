@@ -74,7 +74,7 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
 
 
 def standing(m: Mapping) -> str:
-    """own | forward | unverified (see pipeline/ingest.py); ledgers from before it was kept count as own."""
+    """own | forward | unverified (see pipeline/decide.py); ledgers from before it was kept count as own."""
     try:
         return m["standing"] or "own"
     except (KeyError, IndexError):

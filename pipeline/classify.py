@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from parsers.model import Envelope
+from parsers.parsed import Envelope
 
 DOCUMENT_KINDS_HINT = re.compile(r"\.(docx?|xlsx?|xlsm|xls|wps|et|ods|odt|pdf|zip|rar|7z)$", re.I)
 AUTO_SUBJECT = re.compile(r"自动回复|自动答复|自动应答|auto(matic)?[ -]?(reply|response)|out of (the )?office|休假|不在办公室",

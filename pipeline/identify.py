@@ -20,7 +20,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from parsers.model import Envelope, FileResult
+from parsers.parsed import Envelope, FileResult
 
 from .registry import Registry, Unit
 

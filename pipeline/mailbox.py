@@ -19,7 +19,7 @@ from typing import Iterator
 
 from faults import checkpoint
 
-from .archive import sha256_hex
+from .mail_archive import sha256_hex
 from .config import MailboxConfig
 
 log = logging.getLogger(__name__)

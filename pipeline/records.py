@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from parsers.model import Activity
+from parsers.parsed import Activity
 
 
 @dataclass
@@ -56,7 +56,7 @@ class MessageResult:
     reply_to: str = ""
     references: str = ""
     excerpt: str = ""  # start of the body, for mail a person should answer
-    standing: str | None = None  # own | forward | unverified (pipeline/ingest.py ``standing``); None without a unit
+    standing: str | None = None  # own | forward | unverified (pipeline/decide.py ``standing``); None without a unit
 
 
 @dataclass

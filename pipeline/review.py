@@ -195,7 +195,7 @@ def _sender_to_remember(pipeline, row) -> str | None:
     if sender and sender not in office and not forwarded:
         return sender
     try:
-        raw = pipeline.archive.get(row["sha256"])
+        raw = pipeline.mail_archive.get(row["sha256"])
     except OSError:
         return None
     from parsers.mime import parse_message

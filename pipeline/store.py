@@ -34,7 +34,7 @@ CREATE TABLE IF NOT EXISTS messages (
     carries_list INTEGER, carries_narrative INTEGER,
     narrative TEXT, fixes TEXT, notes TEXT, excerpt TEXT,
     processed_at TEXT,
-    standing TEXT                               -- own | forward | unverified (pipeline/ingest.py)
+    standing TEXT                               -- own | forward | unverified (pipeline/decide.py)
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages(state);
 CREATE INDEX IF NOT EXISTS messages_unit ON messages(unit_id);

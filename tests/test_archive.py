@@ -6,7 +6,7 @@ import zipfile
 import pytest
 
 from officebuild_zip import Entry, build_zip, gbk_zip, unicode_path_extra, zeros_deflated
-from parsers.archive import ArchiveError, clean_name, open_zip
+from parsers.zipread import ArchiveError, clean_name, open_zip
 
 
 def traced(fn, *args):

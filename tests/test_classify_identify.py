@@ -1,7 +1,7 @@
 """Pure decisions: is it a submission, and whose is it."""
 import pytest
 
-from parsers.model import Attachment, Envelope, FileResult, ForwardedHeader
+from parsers.parsed import Attachment, Envelope, FileResult, ForwardedHeader
 from pipeline.classify import classify
 from pipeline.identify import NameIndex, core_name, identify
 from pipeline.registry import Registry, Unit

@@ -6,13 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from parsers.analyze import MailContent
-from parsers.model import Attachment, Envelope, FileResult, ForwardedHeader
+from parsers.read_mail import MailContent
+from parsers.parsed import Attachment, Envelope, FileResult, ForwardedHeader
 from pipeline.campaign import current_list_keys, message_statuses
 from pipeline.classify import classify, own_text
 from pipeline.config import load_config
 from pipeline.identify import NameIndex, identify
-from pipeline.ingest import Context, decide
+from pipeline.decide import Context, decide
 from pipeline.registry import Registry, Unit
 
 OWN = {"tskxpjb@126.com"}

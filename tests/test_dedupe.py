@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date
 
-from parsers.model import Activity
-from pipeline.ingest import dedupe_activities
+from parsers.parsed import Activity
+from pipeline.decide import dedupe_activities
 
 
 def act(title, start=None, end=None, *, location=None, format=None, participants=None, source="", flags=()):

@@ -17,12 +17,12 @@ from pypdf import PdfReader, PdfWriter
 
 from officebuild_ole import build_ole, word_fib
 from officebuild_zip import Entry, build_zip, gbk_zip
-from parsers import extract as extract_module
-from parsers.extract import (BROKEN_WORD, EMPTY, ENCRYPTED, IMAGE, OLD_WORD, OLD_WORD_TEXT_ONLY,
+from parsers import read_file as extract_module
+from parsers.read_file import (BROKEN_WORD, EMPTY, ENCRYPTED, IMAGE, OLD_WORD, OLD_WORD_TEXT_ONLY,
                              OWNER_FILE, RAR_7Z, SCAN, TOO_DEEP, UNSUPPORTED, extract_file)
 from parsers import legacy
 from parsers.legacy import legacy_to_text
-from parsers.model import FileResult
+from parsers.parsed import FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
 from conftest import missing_tool

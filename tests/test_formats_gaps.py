@@ -1,7 +1,7 @@
 """Gaps the accuracy corpus revealed: stamped PDF copies, .rar/.7z, 超大附件 links with "?" in the URL."""
-from parsers.analyze import mark_copies
-from parsers.extract import extract_file
-from parsers.model import Envelope, FileResult
+from parsers.read_mail import mark_copies
+from parsers.read_file import extract_file
+from parsers.parsed import Envelope, FileResult
 from parsers.values import parse_dates
 from pipeline.classify import classify
 

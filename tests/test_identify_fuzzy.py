@@ -1,5 +1,5 @@
 """Unit identification from content: canonical suffixes, former names, fuzzy names, other cities."""
-from parsers.model import Envelope, FileResult
+from parsers.parsed import Envelope, FileResult
 from pipeline.identify import NameIndex, canon, core_name, identify
 from pipeline.registry import Registry, Unit
 

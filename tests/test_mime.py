@@ -14,7 +14,7 @@ import pytest
 
 from parsers.mailtext import cjk_count
 from parsers.mime import parse_message
-from parsers.model import Envelope
+from parsers.parsed import Envelope
 from mailbuild import (
     b_word, file_part, mail, multipart, part, q_word, rfc822_part, split_b_words, text_part,
 )

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 import pytest
 
-from parsers.model import Activity, RawActivity
+from parsers.parsed import Activity, RawActivity
 from parsers.values import Count, DateSpan, cell_text, normalize_activity, parse_count, parse_dates, parse_format
 
 D = lambda m, d, y=2025: date(y, m, d)  # noqa: E731

@@ -193,7 +193,7 @@ def register(app) -> None:
 
     @app.route("/mail/file")
     def mail_file():
-        from parsers.analyze import attachment_label
+        from parsers.read_mail import attachment_label
         from parsers.mime import parse_message
         from parsers.sandbox import SandboxFailure
 

@@ -14,12 +14,12 @@ import zipfile
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from .archive import ArchiveError, open_zip
+from .zipread import ArchiveError, open_zip
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
-from .model import FileResult
+from .parsed import FileResult
 from .pdf import PdfError, read_pdf
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities

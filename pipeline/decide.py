@@ -1,9 +1,8 @@
-"""One message through the stages: read (sandboxed) → classify → identify → decide → store.
+"""What a message is and whose: classify → identify → decide, on what the parsers read.
 
-``decide`` is pure: what the parsers read, plus the registry and the campaign, in; a
-``MessageResult`` out. ``Ingestor`` does the I/O around it: it loads archived bytes, runs the
-parsers in the sandbox, and commits each message with its acknowledgment in one transaction.
-The same path serves a first ingestion and a reingest from the archive.
+``decide`` is pure: what the parsers read, plus the registry and the remembered senders, in; a
+``MessageResult`` out. ``Reader`` runs the parsers in the sandbox; the message path around both
+(claim, read, decide, acknowledge, commit) is ``pipeline/ingest.py``.
 """
 from __future__ import annotations
 
@@ -14,13 +13,13 @@ from datetime import datetime, timezone
 
 from email.parser import BytesHeaderParser
 
-from parsers.analyze import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, strip_data
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.mime import parse_message
-from parsers.model import LIMIT_FLAG, Activity, FileResult
+from parsers.parsed import LIMIT_FLAG, Activity, FileResult
 from parsers.sandbox import Sandbox, SandboxFailure
 
-from .archive import Archive
+from .mail_archive import Archive
 from .classify import classify, own_text
 from .config import Config
 from .identify import NameIndex, identify

@@ -15,7 +15,7 @@ import zlib
 from dataclasses import dataclass
 
 from .mailtext import utf8_or_gb18030
-from .model import LIMIT_FLAG
+from .parsed import LIMIT_FLAG
 
 _CHUNK = 1 << 20
 _JUNK_NAMES = {".ds_store", "thumbs.db", "desktop.ini"}
