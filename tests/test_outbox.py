@@ -119,3 +119,22 @@ def test_folder_transport_writes_eml(tmp_path):
           max_attempts=3)
     files = list((tmp_path / "sent").glob("*.eml"))
     assert len(files) == 1 and b"Auto-Submitted: auto-replied" in files[0].read_bytes()
+
+
+def test_smtp_socket_sends_small_writes_at_once(tmp_path):
+    """The final dot is a 3-byte write after the body: with Nagle's algorithm on, the kernel holds it
+    for the server's delayed ACK (~40 ms a mail). The connection must have TCP_NODELAY, TLS or not."""
+    import socket
+
+    from servers import SmtpSink
+
+    for tls in (False, True):
+        with SmtpSink(tls=tls) as sink:
+            smtp = SmtpTransport(sink.host, sink.port, use_ssl=tls, starttls=False, username=None, password=None,
+                                 timeout=10, cafile=sink.cafile or None)
+            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(
+                dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["u1@126.com"], subject="主题",
+                text="正文")))
+            assert smtp.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            smtp.close()
+            assert len(sink.wait_for(1)) == 1
