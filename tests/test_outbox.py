@@ -138,3 +138,32 @@ def test_smtp_socket_sends_small_writes_at_once(tmp_path):
             assert smtp.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
             smtp.close()
             assert len(sink.wait_for(1)) == 1
+
+
+def test_composed_mail_reads_back_in_a_mail_client():
+    """What a modern parser (a mail client) makes of our wire form: headers decoded, the structure
+    text | (html + inline chart), the workbook attached under its Chinese name, CRLF, short lines."""
+    import email
+    import email.policy
+
+    subject = "【已收到】唐山市路南区科学技术协会：路南区科协2025年全国科普月活动总结（含活动明细表和照片）"
+    raw = to_wire(compose(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
+                          to=["a@126.com", "b@163.com"], subject=subject, text="正文：进度", html="<p>进度<img src=\"cid:c1\"></p>",
+                          in_reply_to="<orig@x>", attachments=[("科普月汇总.xlsx", b"PK\x03\x04data",
+                                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
+                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")]))
+    assert b"\n" not in raw.replace(b"\r\n", b"") and max(len(line) for line in raw.split(b"\r\n")) <= 78
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == subject and msg["From"].addresses[0].display_name == "唐山市素质办（自动汇总）"
+    assert [a.addr_spec for a in msg["To"].addresses] == ["a@126.com", "b@163.com"]
+    assert msg["Auto-Submitted"] == "auto-replied" and msg["In-Reply-To"] == "<orig@x>"
+    assert msg.get_all("MIME-Version") == ["1.0"]
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+    assert msg.get_body(("plain",)).get_content() == "正文：进度"
+    assert "进度" in msg.get_body(("html",)).get_content()
+    image = next(p for p in msg.walk() if p.get_content_type() == "image/png")
+    assert image["Content-ID"] == "<c1>" and image.get_content() == b"\x89PNG\r\n\x1a\nimg"
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_filename() == "科普月汇总.xlsx" and attachment.get_content() == b"PK\x03\x04data"
