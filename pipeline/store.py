@@ -151,6 +151,13 @@ class Store:
             db.execute("UPDATE messages SET attempts = attempts + 1 WHERE key=?", (key,))
             return db.execute("SELECT attempts FROM messages WHERE key=?", (key,)).fetchone()[0]
 
+    def claim_many(self, keys: list[str]) -> dict[str, int]:
+        """``claim`` for a batch of messages, in one transaction: key -> attempts including this one."""
+        with self.transaction() as db:
+            db.executemany("UPDATE messages SET attempts = attempts + 1 WHERE key=?", [(k,) for k in keys])
+            marks = ",".join("?" * len(keys))
+            return dict(db.execute(f"SELECT key, attempts FROM messages WHERE key IN ({marks})", keys).fetchall())
+
     # -- crash accounting: the message this process was deciding when it died ------------------
 
     def mark_in_process(self, key: str) -> None:
@@ -324,12 +331,12 @@ class Store:
 
     def outbox_mark(self, mail_id: int, state: str, *, error: str | None = None,
                     next_try: datetime | None = None, attempt: bool = False) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
-                " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
-                " WHERE id=?",
-                (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
+        # one statement: atomic on its own (autocommit), no BEGIN/COMMIT round trips per mail sent
+        self.db.execute(
+            "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
+            " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
+            " WHERE id=?",
+            (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
 
     def outbox_requeue(self, mail_id: int) -> None:
         """A person asked to send a mail again: its tries and its age start afresh (the per-recipient
@@ -394,10 +401,9 @@ class Store:
         return row[0] if row else default
 
     def set_state(self, name: str, value: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
-                       (name, value))
-
+        # one statement: atomic on its own (autocommit); it also joins a transaction already open
+        self.db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                        (name, value))
 
 def _dismissed(row: sqlite3.Row, reason: str) -> dict:
     """A message an admin dismissed reads as ``ignored`` with the admin's reason (the ledger row itself

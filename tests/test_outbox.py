@@ -167,3 +167,20 @@ def test_composed_mail_reads_back_in_a_mail_client():
     assert image["Content-ID"] == "<c1>" and image.get_content() == b"\x89PNG\r\n\x1a\nimg"
     [attachment] = list(msg.iter_attachments())
     assert attachment.get_filename() == "科普月汇总.xlsx" and attachment.get_content() == b"PK\x03\x04data"
+
+
+def test_sending_limits_count_earlier_flushes_and_this_one(tmp_path, smtp_sink):
+    """The per-minute and per-day counts are taken once per flush and kept up to date while it sends:
+    mail sent by an earlier flush counts, and so does each mail of this one."""
+    store = Store(tmp_path / "l.sqlite3")
+    for n in range(6):
+        store.enqueue(mail(n))
+    now = datetime.now(timezone.utc)
+    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
+                  max_attempts=3, now=now)
+    assert (first.sent, first.throttled) == (2, True)
+    later = now + timedelta(minutes=2)  # the minute has passed, the day has not
+    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
+                   max_attempts=3, now=later)
+    assert (second.sent, second.throttled) == (1, True)
+    assert len(smtp_sink.wait_for(3)) == 3 and sum(r["state"] == "pending" for r in store.outbox()) == 3
