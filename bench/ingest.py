@@ -229,18 +229,20 @@ def child(spec: dict) -> None:
            "sql_statements": statements[0]}
     if profiler is not None:
         profiler.stop()
-        out["profile"] = profile_top(profiler.last_session)
+        out["profile"] = profile_top(profiler.last_session, code=spec.get("code"))
     out["rss_mb"] = monitor.stop()
     Path(spec["out"]).write_text(json.dumps(out))
 
 
-def profile_top(session, n: int = 12) -> dict:
-    """Top functions by self time, and our own functions by inclusive time (recursion counted once)."""
+def profile_top(session, n: int = 12, code: str | None = None) -> dict:
+    """Top functions by self time, and our own functions by inclusive time (recursion counted once).
+    ``code``: the checkout whose pipeline ran (--baseline), else this one."""
+    code = str(code or ROOT)
     self_time: dict[str, float] = {}
     inclusive: dict[str, float] = {}
 
     def label(frame) -> str:
-        path = (frame.file_path or "").replace(str(ROOT) + "/", "")
+        path = (frame.file_path or "").replace(code + "/", "")
         if "site-packages/" in path:
             path = path.split("site-packages/", 1)[1]
         elif "/lib/python3" in path:
@@ -255,7 +257,7 @@ def profile_top(session, n: int = 12) -> dict:
         name = label(frame)
         self_time[name] = self_time.get(name, 0.0) + frame.total_self_time
         path = frame.file_path or ""
-        if name not in active and path.startswith(str(ROOT)) and "/bench/" not in path:
+        if name not in active and path.startswith(code) and "/bench/" not in path:
             inclusive[name] = inclusive.get(name, 0.0) + frame.time
         for c in frame.children:
             walk(c, active | {name})
