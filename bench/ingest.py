@@ -632,7 +632,12 @@ def main(argv: list[str] | None = None) -> int:
                 smtp = smtp_sink_config(sink)
                 labels = [("now", None)] + ([("baseline", str(args.baseline))] if args.baseline else [])
                 acks: dict[str, list[dict]] = {label: [] for label, _ in labels}
-                for i in range(args.repeat):  # interleaved, so both see the same load on a shared machine
+                floors: list[float] = []
+                for i in range(args.repeat):  # interleaved, so all see the same load on a shared machine
+                    if want("floor"):  # the floor again, beside each round of polls
+                        fetch_s, raws = floor_fetch(account, args.n)
+                        floors.append(fetch_s + floor_parse(raws)[0])
+                        del raws
                     for label, code in labels:
                         cfg_a = write_config(tmp / f"acks-{label}-{i}", account, mails.units_csv, workers=args.workers,
                                              mailbox_addr=mails.mailbox_addr, admins=mails.admins, smtp=smtp)
@@ -644,11 +649,13 @@ def main(argv: list[str] | None = None) -> int:
                         shutil.rmtree(tmp / f"acks-{label}-{i}", ignore_errors=True)
             finally:
                 sink.stop()
-            figures["acks"] = acks
+            figures["acks"] = {**acks, "floors": floors}
+            if floors:
+                print(f"\n## floor beside each round of polls: {spread(floors)}")
             print(f"\n## poll with acknowledgments to a loopback SMTP server (aiosmtpd), {args.workers} workers")
             for label, runs in acks.items():
                 walls = [r["wall"] for r in runs]
-                ratios = [w / floor for w in walls] if floor else []
+                ratios = [w / f for w, f in zip(walls, floors)] if floors else [w / floor for w in walls] if floor else []
                 rss = max(r["rss_mb"]["parent"] for r in runs)
                 worker = max(r["rss_mb"].get("worker", 0) for r in runs)
                 print(f"  {label:9s} poll {spread(walls)}; ratio to floor "
