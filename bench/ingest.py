@@ -32,7 +32,7 @@ for _p in (ROOT / "bench", ROOT / "tests", ROOT):  # tests/servers.py holds the 
 
 MB = 1024 * 1024
 SINCE, UNTIL = "2025-08-01", "2025-12-31"
-PHASES = ("floor", "pipeline", "acks", "stages", "memory", "report", "poll", "growth")
+PHASES = ("floor", "pipeline", "acks", "reingest", "stages", "memory", "report", "poll", "growth")
 
 
 # ---- memory: peak RSS of this process and its descendants (Linux /proc) -------------------------
@@ -663,6 +663,28 @@ def main(argv: list[str] | None = None) -> int:
                       f"received; {runs[0]['activities']} activities of {runs[0]['units']} units stored; "
                       f"{per_msg_sql(runs[0], args.n)}; peak RSS parent {rss:.0f} MB, worker {worker:.0f} MB")
                 print(f"            {runs[0]['printed']}")
+
+        # -- reingest from the server, repeated, interleaved with the baseline and the floor
+        if want("reingest"):
+            labels = [("now", None)] + ([("baseline", str(args.baseline))] if args.baseline else [])
+            rounds: dict[str, list] = {label: [] for label, _ in labels}
+            floors = []
+            for i in range(args.repeat):
+                fetch_s, raws = floor_fetch(account, args.n)
+                floors.append(fetch_s + floor_parse(raws)[0])
+                del raws
+                for label, code in labels:
+                    cfg_r = write_config(tmp / f"reingest-{label}-{i}", account, mails.units_csv, workers=args.workers,
+                                         mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+                    rounds[label].append(run_child({"argv": reingest_argv(cfg_r), "code": code}, tmp))
+                    shutil.rmtree(tmp / f"reingest-{label}-{i}", ignore_errors=True)
+            figures["reingest_rounds"] = {**rounds, "floors": floors}
+            print(f"\n## reingest from the server, repeated; floor beside each round: {spread(floors)}")
+            for label, runs in rounds.items():
+                walls = [r["wall"] for r in runs]
+                print(f"  {label:9s} reingest {spread(walls)}; ratio to floor "
+                      f"{'/'.join(f'{w / f:.2f}' for w, f in zip(walls, floors))} (target <= 1.0); "
+                      f"{per_msg_sql(runs[0], args.n)}; peak RSS parent {max(r['rss_mb']['parent'] for r in runs):.0f} MB")
 
         # -- stages, in-process and profiled
         if want("stages") and not args.no_profile:
