@@ -145,14 +145,9 @@ class Store:
             "SELECT key, sha256, arrival_at, attempts FROM messages WHERE state='pending'"
             " ORDER BY COALESCE(arrival_at, first_seen_at), key").fetchall()
 
-    def claim(self, key: str) -> int:
-        """Count an attempt before trying, so a message that kills the worker cannot loop forever."""
-        with self.transaction() as db:
-            db.execute("UPDATE messages SET attempts = attempts + 1 WHERE key=?", (key,))
-            return db.execute("SELECT attempts FROM messages WHERE key=?", (key,)).fetchone()[0]
-
     def claim_many(self, keys: list[str]) -> dict[str, int]:
-        """``claim`` for a batch of messages, in one transaction: key -> attempts including this one."""
+        """Count an attempt for each message before trying, so a message that kills the worker cannot
+        loop forever; one transaction for the batch. Returns key -> attempts including this one."""
         with self.transaction() as db:
             db.executemany("UPDATE messages SET attempts = attempts + 1 WHERE key=?", [(k,) for k in keys])
             marks = ",".join("?" * len(keys))
@@ -404,6 +399,7 @@ class Store:
         # one statement: atomic on its own (autocommit); it also joins a transaction already open
         self.db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                         (name, value))
+
 
 def _dismissed(row: sqlite3.Row, reason: str) -> dict:
     """A message an admin dismissed reads as ``ignored`` with the admin's reason (the ledger row itself
