@@ -32,7 +32,7 @@ for _p in (ROOT / "bench", ROOT / "tests", ROOT):  # tests/servers.py holds the 
 
 MB = 1024 * 1024
 SINCE, UNTIL = "2025-08-01", "2025-12-31"
-PHASES = ("floor", "pipeline", "stages", "memory", "report", "poll")
+PHASES = ("floor", "pipeline", "acks", "reingest", "stages", "memory", "report", "poll", "growth")
 
 
 # ---- memory: peak RSS of this process and its descendants (Linux /proc) -------------------------
@@ -169,9 +169,9 @@ def install_stage_timers() -> None:
     _timed(ImapSource, "__enter__", "fetch (IMAP)")
     _timed(Archive, "put", "archive")
     _timed(Archive, "get", "archive")
-    for name in ("record_arrivals", "pending", "claim", "commit_message", "record_failure", "requeue",
+    for name in ("record_arrivals", "pending", "commit_message", "record_failure", "requeue",
                  "keys_received_between", "message", "known_uids", "known_keys", "set_state",
-                 *[n for n in ("claim_many", "commit_many") if hasattr(Store, n)]):
+                 *[n for n in ("claim", "claim_many", "commit_many") if hasattr(Store, n)]):
         _timed(Store, name, "store")
     _timed(analyze, "parse_message", "parse (MIME)")
     _timed(ingest, "parse_message", "parse (MIME)")
@@ -181,11 +181,28 @@ def install_stage_timers() -> None:
     _timed(app, "decide", "decide (classify, identify)")
     _timed(app.Pipeline, "_reported_after", "ack: unit progress")
     _timed(app, "build_ack", "ack render")
-    _timed(app.Pipeline, "flush_outbox", "flush (write .eml)")
+    _timed(app.Pipeline, "flush_outbox", "flush (send)")
+
+
+def count_statements() -> list[int]:
+    """Count every SQL statement the ledger runs (a one-item list, filled as the command runs)."""
+    from pipeline.store import Store
+
+    count = [0]
+    init = Store.__init__
+
+    def counting_init(self, *a, **k):
+        init(self, *a, **k)
+        self.db.set_trace_callback(lambda _sql: count.__setitem__(0, count[0] + 1))
+
+    Store.__init__ = counting_init
+    return count
 
 
 def child(spec: dict) -> None:
     """Run one pipeline command in this (fresh) process and write figures to spec['out']."""
+    if spec.get("code"):  # another checkout of the project (--baseline): its code, this benchmark
+        sys.path.insert(0, spec["code"])
     monitor = RssMonitor()
     monitor.start()
     t0 = time.perf_counter()
@@ -195,6 +212,7 @@ def child(spec: dict) -> None:
     imported = time.perf_counter() - t0
     if spec.get("stages"):
         install_stage_timers()
+    statements = count_statements()
     profiler = None
     if spec.get("profile"):
         from pyinstrument import Profiler
@@ -207,21 +225,24 @@ def child(spec: dict) -> None:
     finally:
         printed, sys.stdout = sys.stdout.getvalue(), sys.__stdout__
     wall = time.perf_counter() - t1
-    out = {"rc": rc, "wall": wall, "import": imported, "printed": printed.strip(), "stages": STAGES}
+    out = {"rc": rc, "wall": wall, "import": imported, "printed": printed.strip(), "stages": STAGES,
+           "sql_statements": statements[0]}
     if profiler is not None:
         profiler.stop()
-        out["profile"] = profile_top(profiler.last_session)
+        out["profile"] = profile_top(profiler.last_session, code=spec.get("code"))
     out["rss_mb"] = monitor.stop()
     Path(spec["out"]).write_text(json.dumps(out))
 
 
-def profile_top(session, n: int = 12) -> dict:
-    """Top functions by self time, and our own functions by inclusive time (recursion counted once)."""
+def profile_top(session, n: int = 12, code: str | None = None) -> dict:
+    """Top functions by self time, and our own functions by inclusive time (recursion counted once).
+    ``code``: the checkout whose pipeline ran (--baseline), else this one."""
+    code = str(code or ROOT)
     self_time: dict[str, float] = {}
     inclusive: dict[str, float] = {}
 
     def label(frame) -> str:
-        path = (frame.file_path or "").replace(str(ROOT) + "/", "")
+        path = (frame.file_path or "").replace(code + "/", "")
         if "site-packages/" in path:
             path = path.split("site-packages/", 1)[1]
         elif "/lib/python3" in path:
@@ -236,7 +257,7 @@ def profile_top(session, n: int = 12) -> dict:
         name = label(frame)
         self_time[name] = self_time.get(name, 0.0) + frame.total_self_time
         path = frame.file_path or ""
-        if name not in active and path.startswith(str(ROOT)) and "/bench/" not in path:
+        if name not in active and path.startswith(code) and "/bench/" not in path:
             inclusive[name] = inclusive.get(name, 0.0) + frame.time
         for c in frame.children:
             walk(c, active | {name})
@@ -267,13 +288,13 @@ def run_child(spec: dict, tmp: Path) -> dict:
 # ---- set-up ----------------------------------------------------------------------------------------
 
 def write_config(folder: Path, account, units_csv: str, *, workers: int, mailbox_addr: str,
-                 admins: list[str], data_dir: str = "var") -> Path:
+                 admins: list[str], data_dir: str = "var", smtp: dict | None = None) -> Path:
     import yaml
 
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "units.csv").write_text(units_csv, encoding="utf-8")
     config = {"mailbox": {**account.mailbox_config(), "fetch_batch": 50},
-              "smtp": {"outdir": "sent", "from": mailbox_addr}, "admins": admins, "data_dir": data_dir,
+              "smtp": {**(smtp or {"outdir": "sent"}), "from": mailbox_addr}, "admins": admins, "data_dir": data_dir,
               "campaign": {"units": "units.csv"}, "extraction": {"workers": workers}}
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
@@ -435,6 +456,59 @@ def synthetic_ledger(folder: Path, n_units: int, n_activities: int, *, mailbox: 
     return "\n".join(lines) + "\n", time.perf_counter() - t0
 
 
+# ---- polls that acknowledge, to a real SMTP server on loopback ---------------------------------------------
+
+def smtp_sink_config(sink) -> dict:
+    """The sink's `smtp:` keys with the provider's limits lifted: every acknowledgment goes out now."""
+    return {**sink.smtp_config(), "max_per_minute": 10**6, "max_per_day": 10**6,
+            "max_per_recipient_per_day": 10**4}
+
+
+def resent(raws: list[bytes], k: int) -> list[bytes]:
+    """Copy ``k`` of ``raws`` under new Message-IDs (the same units sending again); copy 0 is ``raws``."""
+    return raws if k == 0 else [r.replace(b"@sample.invalid>", f".g{k}@sample.invalid>".encode(), 1) for r in raws]
+
+
+def stored_activities(data_dir: Path) -> tuple[int, int]:
+    """(activities, units) in a ledger: what extraction and storage had to do."""
+    import sqlite3
+
+    db = sqlite3.connect(data_dir / "ledger.sqlite3")
+    try:
+        return tuple(db.execute("SELECT COUNT(*), COUNT(DISTINCT unit_id) FROM activities").fetchone())
+    finally:
+        db.close()
+
+
+def spread(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f} s"
+    return f"median {statistics.median(values):.2f} s (min {min(values):.2f}, max {max(values):.2f}, n={len(values)})"
+
+
+def per_msg_sql(r: dict, n: int) -> str:
+    return f"{r.get('sql_statements', 0) / max(1, n):.1f} SQL/msg"
+
+
+def print_stages(label: str, staged: dict, n: int) -> None:
+    stages = dict(staged["stages"])
+    read_total = stages.pop("read (sandbox total)", 0.0)
+    inner = sum(stages.get(k, 0.0) for k in ("parse (MIME)", "extract (files)", "normalize"))
+    stages["read: other (sandbox, assembling)"] = max(0.0, read_total - inner)
+    stages["other (orchestration)"] = max(0.0, staged["wall"] - sum(stages.values()))
+    print(f"\n## stages of a poll with acknowledgments ({label}), one process (workers: 0), profiled: "
+          f"{staged['wall']:.2f} s; {per_msg_sql(staged, n)}")
+    for name, secs in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {name:36s} {secs:7.2f} s  {1000 * secs / n:6.2f} ms/msg  {100 * secs / staged['wall']:5.1f} %")
+    prof = staged["profile"]
+    print(f"  profile (pyinstrument), top self time of {prof['total']:.1f} s:")
+    for name, secs in prof["self"]:
+        print(f"    {secs:7.2f} s  {name}")
+    print("  our functions, inclusive:")
+    for name, secs in prof["ours_inclusive"]:
+        print(f"    {secs:7.2f} s  {name}")
+
+
 # ---- the run --------------------------------------------------------------------------------------------
 
 def fmt_rate(n: int, seconds: float) -> str:
@@ -451,6 +525,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--units", type=int, default=1000, help="units in the digest/export ledger")
     ap.add_argument("--activities", type=int, default=10_000, help="activities in the digest/export ledger")
     ap.add_argument("--quick", action="store_true", help="n=200, poll-n=2000: a smoke run in under a minute")
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the poll with acknowledgments (the key figure)")
+    ap.add_argument("--baseline", type=Path, help="another checkout (e.g. `git archive` of an older commit): "
+                    "its poll and reingest are measured in the same run, interleaved with this one's")
+    ap.add_argument("--growth", type=int, default=10_000, help="mails in the growth run (phase growth)")
     ap.add_argument("--no-profile", action="store_true", help="skip the in-process profiled stage run")
     ap.add_argument("--only", default=",".join(PHASES), help=f"comma-separated phases of {','.join(PHASES)}")
     ap.add_argument("--json", type=Path, help="also write all figures here")
@@ -523,6 +601,11 @@ def main(argv: list[str] | None = None) -> int:
             server_run = run_child({"argv": reingest_argv(cfg)}, tmp)
             archive_run = run_child({"argv": reingest_argv(cfg, archive=True)}, tmp)
             figures["pipeline"] = {"server": server_run, "archive": archive_run}
+            if args.baseline:
+                cfg_b = write_config(tmp / "run-baseline", account, mails.units_csv, workers=args.workers,
+                                     mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+                figures["pipeline"]["baseline_server"] = run_child(
+                    {"argv": reingest_argv(cfg_b), "code": str(args.baseline)}, tmp)
             figures["ratio"] = {"server": server_run["wall"] / floor, "archive": archive_run["wall"] / parse_s} \
                 if floor else {"server": float("nan"), "archive": float("nan")}
             print(f"\n## pipeline ({args.workers} workers)")
@@ -532,30 +615,96 @@ def main(argv: list[str] | None = None) -> int:
                       f"{r['process_total']:.1f} s)  peak RSS parent {rss['parent']:.0f} MB, worker "
                       f"{rss.get('worker', 0):.0f} MB, forkserver {rss.get('forkserver', 0):.0f} MB, soffice "
                       f"{rss.get('soffice', 0):.0f} MB; {r['printed']}")
-            print(f"  ratio pipeline/floor: server {figures['ratio']['server']:.2f} (target <= 1.3), "
-                  f"archive/parse-floor {figures['ratio']['archive']:.2f}")
+            print(f"  ratio pipeline/floor: server {figures['ratio']['server']:.2f} (target <= 1.0), "
+                  f"archive/parse-floor {figures['ratio']['archive']:.2f}; {per_msg_sql(server_run, args.n)}")
+            if args.baseline:
+                b = figures["pipeline"]["baseline_server"]
+                print(f"  baseline reingest (server) {fmt_rate(args.n, b['wall'])}  ratio "
+                      f"{b['wall'] / floor if floor else float('nan'):.2f}; {per_msg_sql(b, args.n)}; "
+                      f"peak RSS parent {b['rss_mb']['parent']:.0f} MB; {b['printed']}")
+
+        # -- poll with acknowledgments to a loopback SMTP server (the key figure), repeated
+        if want("acks"):
+            from servers import SmtpSink
+
+            sink = SmtpSink().start()
+            try:
+                smtp = smtp_sink_config(sink)
+                labels = [("now", None)] + ([("baseline", str(args.baseline))] if args.baseline else [])
+                acks: dict[str, list[dict]] = {label: [] for label, _ in labels}
+                floors: list[float] = []
+                for i in range(args.repeat):  # interleaved, so all see the same load on a shared machine
+                    if want("floor"):  # the floor again, beside each round of polls
+                        fetch_s, raws = floor_fetch(account, args.n)
+                        floors.append(fetch_s + floor_parse(raws)[0])
+                        del raws
+                    for label, code in labels:
+                        cfg_a = write_config(tmp / f"acks-{label}-{i}", account, mails.units_csv, workers=args.workers,
+                                             mailbox_addr=mails.mailbox_addr, admins=mails.admins, smtp=smtp)
+                        sink.clear()
+                        r = run_child({"argv": ["--config", str(cfg_a), "poll"], "code": code}, tmp)
+                        r["received"] = len(sink.messages)
+                        r["activities"], r["units"] = stored_activities(tmp / f"acks-{label}-{i}" / "var")
+                        acks[label].append(r)
+                        shutil.rmtree(tmp / f"acks-{label}-{i}", ignore_errors=True)
+            finally:
+                sink.stop()
+            figures["acks"] = {**acks, "floors": floors}
+            if floors:
+                print(f"\n## floor beside each round of polls: {spread(floors)}")
+            print(f"\n## poll with acknowledgments to a loopback SMTP server (aiosmtpd), {args.workers} workers")
+            for label, runs in acks.items():
+                walls = [r["wall"] for r in runs]
+                ratios = [w / f for w, f in zip(walls, floors)] if floors else [w / floor for w in walls] if floor else []
+                rss = max(r["rss_mb"]["parent"] for r in runs)
+                worker = max(r["rss_mb"].get("worker", 0) for r in runs)
+                print(f"  {label:9s} poll {spread(walls)}; ratio to floor "
+                      f"{'/'.join(f'{x:.2f}' for x in ratios) or '-'} (target <= 1.3); {runs[0]['received']} acks "
+                      f"received; {runs[0]['activities']} activities of {runs[0]['units']} units stored; "
+                      f"{per_msg_sql(runs[0], args.n)}; peak RSS parent {rss:.0f} MB, worker {worker:.0f} MB")
+                print(f"            {runs[0]['printed']}")
+
+        # -- reingest from the server, repeated, interleaved with the baseline and the floor
+        if want("reingest"):
+            labels = [("now", None)] + ([("baseline", str(args.baseline))] if args.baseline else [])
+            rounds: dict[str, list] = {label: [] for label, _ in labels}
+            floors = []
+            for i in range(args.repeat):
+                fetch_s, raws = floor_fetch(account, args.n)
+                floors.append(fetch_s + floor_parse(raws)[0])
+                del raws
+                for label, code in labels:
+                    cfg_r = write_config(tmp / f"reingest-{label}-{i}", account, mails.units_csv, workers=args.workers,
+                                         mailbox_addr=mails.mailbox_addr, admins=mails.admins)
+                    rounds[label].append(run_child({"argv": reingest_argv(cfg_r), "code": code}, tmp))
+                    shutil.rmtree(tmp / f"reingest-{label}-{i}", ignore_errors=True)
+            figures["reingest_rounds"] = {**rounds, "floors": floors}
+            print(f"\n## reingest from the server, repeated; floor beside each round: {spread(floors)}")
+            for label, runs in rounds.items():
+                walls = [r["wall"] for r in runs]
+                print(f"  {label:9s} reingest {spread(walls)}; ratio to floor "
+                      f"{'/'.join(f'{w / f:.2f}' for w, f in zip(walls, floors))} (target <= 1.0); "
+                      f"{per_msg_sql(runs[0], args.n)}; peak RSS parent {max(r['rss_mb']['parent'] for r in runs):.0f} MB")
 
         # -- stages, in-process and profiled
         if want("stages") and not args.no_profile:
-            cfg0 = write_config(tmp / "stages", account, mails.units_csv, workers=0,
-                                mailbox_addr=mails.mailbox_addr, admins=mails.admins)
-            staged = run_child({"argv": reingest_argv(cfg0), "stages": True, "profile": True}, tmp)
-            figures["stages"] = staged
-            stages = dict(staged["stages"])
-            read_total = stages.pop("read (sandbox total)", 0.0)
-            inner = sum(stages.get(k, 0.0) for k in ("parse (MIME)", "extract (files)", "normalize"))
-            stages["read: other (sandbox, assembling)"] = max(0.0, read_total - inner)
-            stages["other (orchestration)"] = max(0.0, staged["wall"] - sum(stages.values()))
-            print(f"\n## stages, one process (workers: 0), profiled: {staged['wall']:.2f} s")
-            for name, secs in sorted(stages.items(), key=lambda kv: -kv[1]):
-                print(f"  {name:36s} {secs:7.2f} s  {1000 * secs / args.n:6.2f} ms/msg  {100 * secs / staged['wall']:5.1f} %")
-            prof = staged["profile"]
-            print(f"  profile (pyinstrument), top self time of {prof['total']:.1f} s:")
-            for name, secs in prof["self"]:
-                print(f"    {secs:7.2f} s  {name}")
-            print("  our functions, inclusive:")
-            for name, secs in prof["ours_inclusive"]:
-                print(f"    {secs:7.2f} s  {name}")
+            from servers import SmtpSink
+
+            sink = SmtpSink().start()
+            figures["stages"] = {}
+            try:
+                labels = [("now", None)] + ([("baseline", str(args.baseline))] if args.baseline else [])
+                for label, code in labels:
+                    cfg0 = write_config(tmp / f"stages-{label}", account, mails.units_csv, workers=0,
+                                        mailbox_addr=mails.mailbox_addr, admins=mails.admins,
+                                        smtp=smtp_sink_config(sink))
+                    sink.clear()
+                    staged = run_child({"argv": ["--config", str(cfg0), "poll"], "stages": True, "profile": True,
+                                        "code": code}, tmp)
+                    figures["stages"][label] = staged
+                    print_stages(label, staged, args.n)
+            finally:
+                sink.stop()
 
         # -- memory with a big attachment
         if want("memory"):
@@ -612,6 +761,51 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\n## poll, nothing new, {args.poll_n} processed messages in the mailbox")
             for label, r in (("poll", poll_run), ("poll again", poll_again)):
                 print(f"  {label:22s} {r['wall']:6.2f} s (+{r['import']:.2f} s imports)  target <= 0.5 s; {r['printed']}")
+        # -- how the costs grow with the ledger: n and --growth mails, each a fresh ledger
+        if want("growth"):
+            from servers import SmtpSink
+
+            sink = SmtpSink().start()
+            growth = {}
+            try:
+                for size in (args.n, args.growth):
+                    copies = -(-size // args.n)
+                    acc = new_account(server)
+                    t0 = time.perf_counter()
+                    for k in range(copies):  # loaded copy by copy: the whole set is never in memory at once
+                        left = size - k * args.n
+                        acc.append_many(resent(mails.raws, k)[:left], list(mails.received)[:left])
+                    loaded = time.perf_counter() - t0
+                    gdir = tmp / f"growth-{size}"
+                    cfg_g = write_config(gdir, acc, mails.units_csv, workers=args.workers,
+                                         mailbox_addr=mails.mailbox_addr, admins=mails.admins,
+                                         smtp=smtp_sink_config(sink))
+                    sink.clear()
+                    row = {"loaded": loaded, "poll": run_child({"argv": ["--config", str(cfg_g), "poll"]}, tmp)}
+                    row["acks"] = len(sink.messages)
+                    sink.clear()
+                    row["poll_nothing_new"] = run_child({"argv": ["--config", str(cfg_g), "poll"]}, tmp)
+                    row["reingest"] = run_child({"argv": reingest_argv(cfg_g)}, tmp)
+                    row["export"] = run_child({"argv": ["--config", str(cfg_g), "export", "--format", "xlsx",
+                                                        "--out", str(gdir / "out.xlsx")]}, tmp)
+                    row["digest"] = run_child({"argv": ["--config", str(cfg_g), "digest", "--dry-run",
+                                                        "--date", "2025-09-30"]}, tmp)
+                    growth[size] = row
+                    shutil.rmtree(gdir, ignore_errors=True)
+                    sink.clear()
+            finally:
+                sink.stop()
+            figures["growth"] = growth
+            small, big = growth[args.n], growth[args.growth]
+            factor = args.growth / args.n
+            print(f"\n## growth: {args.n} -> {args.growth} mails (x{factor:.0f}), fresh ledger each, {args.workers} workers")
+            print(f"  {'':22s} {args.n:>8d} {args.growth:>9d}   ratio (linear = {factor:.0f})")
+            for name in ("poll", "poll_nothing_new", "reingest", "export", "digest"):
+                a, b = small[name]["wall"], big[name]["wall"]
+                print(f"  {name:22s} {a:7.2f} s {b:8.2f} s   {b / a:6.1f}   {per_msg_sql(small[name], args.n)} / "
+                      f"{per_msg_sql(big[name], args.growth)}; peak RSS {small[name]['rss_mb']['parent']:.0f} / "
+                      f"{big[name]['rss_mb']['parent']:.0f} MB")
+            print(f"  acks received {small['acks']} / {big['acks']}; {big['poll']['printed']}")
     finally:
         server.cleanup()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -48,6 +48,18 @@ def _reply_error(code: int, message: bytes | str) -> Exception:
     return PermanentError(error)
 
 
+def _no_delay(conn: smtplib.SMTP) -> None:
+    """Turn Nagle's algorithm off. The final dot goes out as a 3-byte write of its own (it must follow
+    the 'unconfirmed' record); with Nagle on, the kernel holds it until the server's delayed ACK of
+    the body, ~40 ms per mail on Linux, which made a loopback send 20 times slower than it is."""
+    sock = getattr(conn, "sock", None)
+    if sock is not None and hasattr(socket, "TCP_NODELAY"):
+        try:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # not a TCP socket (a test double, a Unix socket): nothing to tune
+            pass
+
+
 class SmtpTransport:
     """One connection reused for several mails; reconnects every ``per_connection`` mails
     (126.com answers 450 MI:DMC to too many mails on one connection)."""
@@ -76,6 +88,7 @@ class SmtpTransport:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
                 if self.starttls:
                     conn.starttls(context=self._context())
+            _no_delay(conn)
             if self.username:
                 conn.login(self.username, self.password or "")
         except smtplib.SMTPAuthenticationError as exc:

@@ -10,6 +10,7 @@ import logging
 import os
 import sys
 import time
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -193,31 +194,7 @@ class Pipeline:
         ctx = Context.build(self.config, self.registry, self._remembered())
         reader = Reader(self.sandbox, self.config.campaign.period[0].year)
         bar = progress(len(rows)) if callable(progress) else _progress(len(rows)) if progress else None
-        for start in range(0, len(rows), BATCH):
-            if self.stop_requested:
-                break
-            chunk = rows[start:start + BATCH]
-            work = []
-            for row in chunk:
-                attempts = self.store.claim(row["key"])
-                checkpoint("claim_after")
-                if attempts > self.config.extraction.max_attempts:
-                    self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
-                    continue
-                try:
-                    work.append((row, attempts, self.archive.get(row["sha256"])))
-                except OSError as exc:
-                    self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
-            checkpoint("parse_before")
-            try:
-                contents = reader.read_many([raw for _, _, raw in work])
-            except SandboxUnavailable as exc:
-                # the machine's fault, not the messages': give their attempts back and stop this cycle
-                self.store.unclaim([row["key"] for row, _, _ in work])
-                report.sandbox_error = str(exc)
-                log.error("parsers cannot run (%s): %d message(s) stay pending, untouched; next cycle retries",
-                          exc, len(self.store.pending()))
-                break
+        for chunk, work, contents in self._read_batches(rows, reader, report):
             checkpoint("parse_after")
             for (row, attempts, _), content in zip(work, contents):
                 if isinstance(content, SandboxFailure):
@@ -260,6 +237,66 @@ class Pipeline:
         own_data = any(statuses[r["key"]].status == "accepted" and standing(r) == "own" for r in rows)
         notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data)
         return [notice] if notice else []
+
+    def _read_batches(self, rows, reader: Reader, report: CycleReport):
+        """Claim and read the pending messages BATCH at a time, yielding (chunk, work, contents). While
+        the caller decides and commits one batch, the parser processes already read the next; else
+        they would sit idle through every batch's decisions. Claims stay a batch ahead at most."""
+        chunks = [rows[start:start + BATCH] for start in range(0, len(rows), BATCH)]
+        ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="read-ahead") \
+            if self.config.extraction.workers > 0 else None
+        try:
+            upcoming = self._start_read(chunks[0], reader, ahead, report) \
+                if chunks and not self.stop_requested else None
+            for index in range(len(chunks)):
+                if upcoming is None:
+                    return
+                chunk, work, reading = upcoming
+                try:
+                    contents = reading.result()
+                except SandboxUnavailable as exc:
+                    # the machine's fault, not the messages': give their attempts back and stop this cycle
+                    self.store.unclaim([row["key"] for row, _, _ in work])
+                    report.sandbox_error = str(exc)
+                    log.error("parsers cannot run (%s): %d message(s) stay pending, untouched; next cycle retries",
+                              exc, len(self.store.pending()))
+                    return
+                upcoming = None
+                if index + 1 < len(chunks) and not self.stop_requested:
+                    upcoming = self._start_read(chunks[index + 1], reader, ahead, report)
+                yield chunk, work, contents
+                if self.stop_requested and upcoming is not None:  # read, but not to be decided now
+                    wait([upcoming[2]])
+                    self.store.unclaim([row["key"] for row, _, _ in upcoming[1]])
+                    return
+        finally:
+            if ahead is not None:
+                ahead.shutdown(wait=True)
+
+    def _start_read(self, chunk, reader: Reader, ahead: ThreadPoolExecutor | None, report: CycleReport):
+        """Claim a batch (an attempt counted for each message) and hand it to the parsers."""
+        work = []
+        claimed = self.store.claim_many([row["key"] for row in chunk])
+        for row in chunk:
+            attempts = claimed[row["key"]]
+            checkpoint("claim_after")
+            if attempts > self.config.extraction.max_attempts:
+                self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
+                continue
+            try:
+                work.append((row, attempts, self.archive.get(row["sha256"])))
+            except OSError as exc:
+                self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
+        checkpoint("parse_before")
+        raws = [raw for _, _, raw in work]
+        if ahead is not None:
+            return chunk, work, ahead.submit(reader.read_many, raws)
+        reading: Future = Future()  # no parser processes (workers: 0): read here, in this thread
+        try:
+            reading.set_result(reader.read_many(raws))
+        except SandboxUnavailable as exc:
+            reading.set_exception(exc)
+        return chunk, work, reading
 
     def _remembered(self) -> dict[str, str]:
         """Sender addresses an admin attributed to a unit (``review assign``)."""

@@ -157,11 +157,13 @@ class Store:
             "SELECT key, sha256, arrival_at, attempts FROM messages WHERE state='pending'"
             " ORDER BY COALESCE(arrival_at, first_seen_at), key").fetchall()
 
-    def claim(self, key: str) -> int:
-        """Count an attempt before trying, so a message that kills the worker cannot loop forever."""
+    def claim_many(self, keys: list[str]) -> dict[str, int]:
+        """Count an attempt for each message before trying, so a message that kills the worker cannot
+        loop forever; one transaction for the batch. Returns key -> attempts including this one."""
         with self.transaction() as db:
-            db.execute("UPDATE messages SET attempts = attempts + 1 WHERE key=?", (key,))
-            return db.execute("SELECT attempts FROM messages WHERE key=?", (key,)).fetchone()[0]
+            db.executemany("UPDATE messages SET attempts = attempts + 1 WHERE key=?", [(k,) for k in keys])
+            marks = ",".join("?" * len(keys))
+            return dict(db.execute(f"SELECT key, attempts FROM messages WHERE key IN ({marks})", keys).fetchall())
 
     # -- crash accounting: the message this process was deciding when it died ------------------
 
@@ -338,12 +340,12 @@ class Store:
 
     def outbox_mark(self, mail_id: int, state: str, *, error: str | None = None,
                     next_try: datetime | None = None, attempt: bool = False) -> None:
-        with self.transaction() as db:
-            db.execute(
-                "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
-                " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
-                " WHERE id=?",
-                (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
+        # one statement: atomic on its own (autocommit), no BEGIN/COMMIT round trips per mail sent
+        self.db.execute(
+            "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
+            " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
+            " WHERE id=?",
+            (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
 
     def outbox_requeue(self, mail_id: int) -> None:
         """A person asked to send a mail again: its tries and its age start afresh (the per-recipient
@@ -419,9 +421,9 @@ class Store:
         return row[0] if row else default
 
     def set_state(self, name: str, value: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
-                       (name, value))
+        # one statement: atomic on its own (autocommit); it also joins a transaction already open
+        self.db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
+                        (name, value))
 
 
 def _dismissed(row: sqlite3.Row, reason: str) -> dict:

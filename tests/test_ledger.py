@@ -145,3 +145,28 @@ def test_outbox_command_confirms_and_resends(config_path, tmp_path, capsys):
     assert len(list((tmp_path / "sent").glob("*.eml"))) == sent_before + 1
     assert {r["id"]: r["state"] for r in store.outbox() if r["id"] in ids} == {ids[0]: "sent", ids[1]: "sent"}
     assert main(["--config", str(config_path), "outbox", "resend", str(ids[1])]) == 2  # never twice by accident
+
+
+def test_a_stop_while_the_next_batch_is_read_leaves_it_pending_and_unclaimed(config_path, tmp_path, monkeypatch):
+    """The parsers read the next batch while this one is decided. A stop (SIGTERM in `serve`) during
+    the decisions finishes this batch; the batch read ahead stays pending with its tries given back."""
+    box = mailbox.Maildir(tmp_path / "inbox")
+    for n in range(3, 40):
+        box.add(unit_mail(n))
+    config = load_config(config_path)
+    config.extraction.workers = 2
+    real_decide = pipeline.app.decide
+    with Pipeline(config) as p:
+        def stopping(content, ctx, arrival):
+            p.stop_requested = True  # as the signal handler does
+            return real_decide(content, ctx, arrival)
+
+        monkeypatch.setattr(pipeline.app, "decide", stopping)
+        report = p.poll()
+        assert report.processed == pipeline.app.BATCH and report.failed == 0
+        left = p.store.pending()
+        assert len(left) == 40 - pipeline.app.BATCH and all(r["attempts"] == 0 for r in left)
+        monkeypatch.setattr(pipeline.app, "decide", real_decide)
+        p.stop_requested = False
+        assert p.poll().processed == 40 - pipeline.app.BATCH
+    assert len(export(config_path, tmp_path)["messages"]) == 40

@@ -119,3 +119,68 @@ def test_folder_transport_writes_eml(tmp_path):
           max_attempts=3)
     files = list((tmp_path / "sent").glob("*.eml"))
     assert len(files) == 1 and b"Auto-Submitted: auto-replied" in files[0].read_bytes()
+
+
+def test_smtp_socket_sends_small_writes_at_once(tmp_path):
+    """The final dot is a 3-byte write after the body: with Nagle's algorithm on, the kernel holds it
+    for the server's delayed ACK (~40 ms a mail). The connection must have TCP_NODELAY, TLS or not."""
+    import socket
+
+    from servers import SmtpSink
+
+    for tls in (False, True):
+        with SmtpSink(tls=tls) as sink:
+            smtp = SmtpTransport(sink.host, sink.port, use_ssl=tls, starttls=False, username=None, password=None,
+                                 timeout=10, cafile=sink.cafile or None)
+            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(
+                dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["u1@126.com"], subject="主题",
+                text="正文")))
+            assert smtp.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
+            smtp.close()
+            assert len(sink.wait_for(1)) == 1
+
+
+def test_composed_mail_reads_back_in_a_mail_client():
+    """What a modern parser (a mail client) makes of our wire form: headers decoded, the structure
+    text | (html + inline chart), the workbook attached under its Chinese name, CRLF, short lines."""
+    import email
+    import email.policy
+
+    subject = "【已收到】唐山市路南区科学技术协会：路南区科协2025年全国科普月活动总结（含活动明细表和照片）"
+    raw = to_wire(compose(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
+                          to=["a@126.com", "b@163.com"], subject=subject, text="正文：进度", html="<p>进度<img src=\"cid:c1\"></p>",
+                          in_reply_to="<orig@x>", attachments=[("科普月汇总.xlsx", b"PK\x03\x04data",
+                                                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
+                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")]))
+    assert b"\n" not in raw.replace(b"\r\n", b"") and max(len(line) for line in raw.split(b"\r\n")) <= 78
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    assert msg["Subject"] == subject and msg["From"].addresses[0].display_name == "唐山市素质办（自动汇总）"
+    assert [a.addr_spec for a in msg["To"].addresses] == ["a@126.com", "b@163.com"]
+    assert msg["Auto-Submitted"] == "auto-replied" and msg["In-Reply-To"] == "<orig@x>"
+    assert msg.get_all("MIME-Version") == ["1.0"]
+    assert [p.get_content_type() for p in msg.walk()] == [
+        "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+    assert msg.get_body(("plain",)).get_content() == "正文：进度"
+    assert "进度" in msg.get_body(("html",)).get_content()
+    image = next(p for p in msg.walk() if p.get_content_type() == "image/png")
+    assert image["Content-ID"] == "<c1>" and image.get_content() == b"\x89PNG\r\n\x1a\nimg"
+    [attachment] = list(msg.iter_attachments())
+    assert attachment.get_filename() == "科普月汇总.xlsx" and attachment.get_content() == b"PK\x03\x04data"
+
+
+def test_sending_limits_count_earlier_flushes_and_this_one(tmp_path, smtp_sink):
+    """The per-minute and per-day counts are taken once per flush and kept up to date while it sends:
+    mail sent by an earlier flush counts, and so does each mail of this one."""
+    store = Store(tmp_path / "l.sqlite3")
+    for n in range(6):
+        store.enqueue(mail(n))
+    now = datetime.now(timezone.utc)
+    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
+                  max_attempts=3, now=now)
+    assert (first.sent, first.throttled) == (2, True)
+    later = now + timedelta(minutes=2)  # the minute has passed, the day has not
+    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
+                   max_attempts=3, now=later)
+    assert (second.sent, second.throttled) == (1, True)
+    assert len(smtp_sink.wait_for(3)) == 3 and sum(r["state"] == "pending" for r in store.outbox()) == 3
