@@ -8,6 +8,7 @@ import re
 import shutil
 import time
 import urllib.request
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -272,7 +273,9 @@ def test_review_list_and_digest_point_to_the_console(config_path, capsys):
     assert "http://192.168.1.20:8765/review" in capsys.readouterr().out
     assert main(["--config", str(config_path), "digest", "--dry-run"]) == 0
     path = re.search(r"written to (\S+)", capsys.readouterr().out).group(1)
-    assert b"http://192.168.1.20:8765/review" in Path(path).read_bytes()
+    digest = message_from_bytes(Path(path).read_bytes(), policy=policy.default)
+    texts = [part.get_content() for part in digest.walk() if part.get_content_maintype() == "text"]
+    assert texts and all("http://192.168.1.20:8765/review" in text for text in texts)
 
 
 def test_libreoffice_is_found_where_its_windows_installer_puts_it(tmp_path, monkeypatch):
