@@ -134,7 +134,7 @@ def hungry(mb):
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the tree is measured through /proc here")
 def test_the_whole_tree_keeps_one_memory_budget_and_the_hungry_file_fails_alone():
     from parsers import memwatch
-    from parsers.sandbox import BUDGET_REASON
+    from parsers.sandbox import _MARGIN, BUDGET_REASON
 
     with Sandbox(workers=2, mem_limit_mb=4096, timeout_s=60) as warm:  # the fork server and two workers up
         warm.run_many([(double, (1,)), (double, (2,))])
@@ -145,4 +145,5 @@ def test_the_whole_tree_keeps_one_memory_budget_and_the_hungry_file_fails_alone(
     assert results[0] == 42 and results[2] == 20 * 2**20 and results[3] == 8
     assert isinstance(results[1], SandboxFailure)
     assert results[1].reason == BUDGET_REASON.format(mb=budget)
-    assert box.peak_tree_bytes > budget * 2**20
+    # the watch acts once the tree passes _MARGIN of the budget, before it can pass the budget itself
+    assert box.peak_tree_bytes > _MARGIN * budget * 2**20
