@@ -157,10 +157,23 @@ def _timed(owner, attr: str, stage: str, generator: bool = False) -> None:
 
 
 def install_stage_timers() -> None:
-    import parsers.read_mail as analyze
-    import pipeline.app as app
-    import pipeline.decide as ingest
-    from pipeline.mail_archive import Archive
+    """Wrap each stage's functions with a timer; works on this checkout and on older ones (--baseline),
+    whose modules had other names (parsers.analyze, pipeline.archive, the message path in pipeline.app)."""
+    import importlib
+
+    def first_module(*names):
+        for name in names:
+            try:
+                return importlib.import_module(name)
+            except ImportError:
+                continue
+        raise ImportError(names)
+
+    analyze = first_module("parsers.read_mail", "parsers.analyze")
+    app = importlib.import_module("pipeline.app")
+    ingest = importlib.import_module("pipeline.ingest")
+    path = ingest if hasattr(ingest, "Ingestor") else app  # who calls decide and build_ack
+    Archive = first_module("pipeline.mail_archive", "pipeline.archive").Archive
     from pipeline.mailbox import ImapSource
     from pipeline.store import Store
 
@@ -178,9 +191,9 @@ def install_stage_timers() -> None:
     _timed(analyze, "extract_file", "extract (files)")
     _timed(analyze, "normalize_activity", "normalize")
     _timed(ingest.Reader, "read_many", "read (sandbox total)")
-    _timed(app, "decide", "decide (classify, identify)")
-    _timed(app.Pipeline, "_reported_after", "ack: unit progress")
-    _timed(app, "build_ack", "ack render")
+    _timed(path, "decide", "decide (classify, identify)")
+    _timed(getattr(ingest, "Ingestor", app.Pipeline), "_reported_after", "ack: unit progress")
+    _timed(path, "build_ack", "ack render")
     _timed(app.Pipeline, "flush_outbox", "flush (send)")
 
 

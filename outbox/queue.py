@@ -94,104 +94,145 @@ def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: in
           now: datetime | None = None, max_per_recipient: int = 10,
           known_recipients: set[str] | None = None, max_per_stranger: int = 2,
           max_age: timedelta = timedelta(days=3)) -> FlushReport:
-    """``known_recipients``: addresses of the units and the office; automatic replies to anyone else
-    are capped at ``max_per_stranger`` a day (None: no such distinction)."""
-    report = FlushReport()
+    """Send what is due. ``known_recipients``: addresses of the units and the office; automatic replies
+    to anyone else are capped at ``max_per_stranger`` a day (None: no such distinction)."""
     now = now or datetime.now(timezone.utc)
     checkpoint("flush_start")
-    failures, retry_at = _outage(store)
-    if retry_at is not None and retry_at > now:
-        report.outage = f"SMTP unavailable, next try at {retry_at.isoformat(timespec='seconds')}"
-        transport.close()
-        return report
-    per_recipient = _recent_per_recipient(store, now)
-    # Counted once, then kept up to date here: only this process sends (outbox.lock), and every mail it
-    # sends is stamped after ``now``, so these equal a fresh count before each mail, without scanning
-    # the outbox twice per mail.
-    sent_minute = store.sent_since(now - timedelta(minutes=1))
-    sent_day = store.sent_since(now - timedelta(days=1))
+    run = _Flush(store, transport, sender, now, max_per_minute=max_per_minute, max_per_day=max_per_day,
+                 max_attempts=max_attempts, max_per_recipient=max_per_recipient,
+                 known_recipients=known_recipients, max_per_stranger=max_per_stranger, max_age=max_age)
     try:
-        for row in _due(store, now):
-            if sent_minute >= max_per_minute or sent_day >= max_per_day:
-                report.throttled = True
-                log.info("outbox: sending limit reached, the rest waits for the next flush")
-                break
-            recipients = json.loads(row["recipients"])
-            cap = max_per_recipient
-            if known_recipients is not None and any(r.lower() not in known_recipients for r in recipients):
-                cap = min(cap, max_per_stranger)
-            if row["kind"] in CAPPED_KINDS and any(per_recipient.get(r.lower(), 0) >= cap for r in recipients):
-                who = "未登记地址" if cap < max_per_recipient else "收件人"
-                store.outbox_mark(row["id"], "suppressed",
-                                  error=f"每日自动回复上限（{cap}封/{who}）已到，未发送")
-                report.suppressed += 1
-                log.warning("outbox: %s %s to %s suppressed: %d automatic replies to this address today",
-                            row["kind"], row["id"], recipients, cap)
-                continue
-            if row["state"] == "pending" and _age(row, now) > max_age:
-                store.outbox_mark(row["id"], "failed", error=f"gave up: not sent within {max_age}")
-                report.failed += 1
-                log.error("outbox: mail %s to %s failed for good: not sent within %s", row["id"], recipients,
-                          max_age)
-                continue
-            store.outbox_mark(row["id"], "sending", attempt=True)
-            checkpoint("send_marked")
-            mail_id = row["id"]
-            try:
-                if isinstance(transport, FolderTransport):  # idempotent: a rewrite replaces the same file
-                    transport.send(sender, recipients, row["raw"], name=f"{row['id']:05d}-{row['kind']}")
-                else:
-                    transport.send(sender, recipients, row["raw"],
-                                   on_commit=lambda: store.outbox_mark(mail_id, "unconfirmed"))
-            except UncertainError as exc:
-                store.outbox_mark(row["id"], "unconfirmed", error=str(exc))
-                report.unconfirmed += 1
-                log.error("outbox: mail %s to %s may or may not have been delivered (%s); not sent again, "
-                          "listed for a person", row["id"], recipients, exc)
-                break  # the connection is gone; the rest waits for the next flush
-            except TransientError as exc:
-                if exc.machine:  # the server, not this mail: do not count it against the mail
-                    failures += 1
-                    retry_at = now + outage_backoff(failures)
-                    store.outbox_mark(row["id"], "pending", error=str(exc), next_try=retry_at, attempt=-1)
-                    store.set_state(OUTAGE_STATE, f"{failures} {retry_at.isoformat()}")
-                    report.retried += 1
-                    report.throttled = True
-                    report.outage = str(exc)
-                    log.warning("outbox: SMTP unavailable (%s); %d mail(s) wait, next try at %s", exc,
-                                len(store.outbox_due(now + timedelta(days=365))), retry_at.isoformat(timespec="seconds"))
-                    break
-                attempts = row["attempts"] + 1
-                if attempts >= max_attempts:
-                    store.outbox_mark(row["id"], "failed", error=f"gave up after {attempts} tries: {exc}")
-                    report.failed += 1
-                    log.error("outbox: mail %s to %s failed for good: %s", row["id"], recipients, exc)
-                else:
-                    store.outbox_mark(row["id"], "pending", error=str(exc), next_try=now + backoff(attempts))
-                    report.retried += 1
-                    log.warning("outbox: mail %s to %s deferred (%s), try %d", row["id"], recipients, exc, attempts)
-                continue
-            except PermanentError as exc:
-                store.outbox_mark(row["id"], "failed", error=str(exc))
-                report.failed += 1
-                log.error("outbox: mail %s to %s refused: %s", row["id"], recipients, exc)
-                continue
-            checkpoint("smtp_after_accept")
-            store.outbox_mark(row["id"], "sent")
-            checkpoint("send_marked_sent")
-            if failures:
-                failures = 0
-                store.set_state(OUTAGE_STATE, "")
-            for r in recipients:
-                per_recipient[r.lower()] = per_recipient.get(r.lower(), 0) + 1
-            sent_minute += 1
-            sent_day += 1
-            report.sent += 1
-            log.info("outbox: sent %s %s to %s", row["kind"], row["id"], recipients)
+        run.all_due()
     finally:
         transport.close()
     checkpoint("flush_done")
-    return report
+    return run.report
+
+
+class _Flush:
+    """One flush: the counts it keeps while sending, and what happens to each mail."""
+
+    def __init__(self, store, transport, sender: str, now: datetime, *, max_per_minute: int, max_per_day: int,
+                 max_attempts: int, max_per_recipient: int, known_recipients: set[str] | None,
+                 max_per_stranger: int, max_age: timedelta):
+        self.store, self.transport, self.sender, self.now = store, transport, sender, now
+        self.max_per_minute, self.max_per_day, self.max_attempts = max_per_minute, max_per_day, max_attempts
+        self.max_per_recipient, self.max_per_stranger = max_per_recipient, max_per_stranger
+        self.known_recipients, self.max_age = known_recipients, max_age
+        self.report = FlushReport()
+        self.failures, self.retry_at = _outage(store)
+
+    def all_due(self) -> None:
+        if self.retry_at is not None and self.retry_at > self.now:
+            self.report.outage = f"SMTP unavailable, next try at {self.retry_at.isoformat(timespec='seconds')}"
+            return
+        self.per_recipient = _recent_per_recipient(self.store, self.now)
+        # Counted once, then kept up to date here: only this process sends (outbox.lock), and every mail it
+        # sends is stamped after ``now``, so these equal a fresh count before each mail, without scanning
+        # the outbox twice per mail.
+        self.sent_minute = self.store.sent_since(self.now - timedelta(minutes=1))
+        self.sent_day = self.store.sent_since(self.now - timedelta(days=1))
+        for row in _due(self.store, self.now):
+            if self.sent_minute >= self.max_per_minute or self.sent_day >= self.max_per_day:
+                self.report.throttled = True
+                log.info("outbox: sending limit reached, the rest waits for the next flush")
+                return
+            recipients = json.loads(row["recipients"])
+            if self._held_back(row, recipients):
+                continue
+            if not self._send(row, recipients):
+                return  # the connection or the server is gone: the rest waits for the next flush
+
+    def _cap(self, recipients: list[str]) -> int:
+        if self.known_recipients is not None and any(r.lower() not in self.known_recipients for r in recipients):
+            return min(self.max_per_recipient, self.max_per_stranger)
+        return self.max_per_recipient
+
+    def _held_back(self, row, recipients: list[str]) -> bool:
+        """Over the per-recipient cap (suppressed) or too old to send (failed)."""
+        cap = self._cap(recipients)
+        if row["kind"] in CAPPED_KINDS and any(self.per_recipient.get(r.lower(), 0) >= cap for r in recipients):
+            who = "未登记地址" if cap < self.max_per_recipient else "收件人"
+            self.store.outbox_suppressed(row["id"], f"每日自动回复上限（{cap}封/{who}）已到，未发送")
+            self.report.suppressed += 1
+            log.warning("outbox: %s %s to %s suppressed: %d automatic replies to this address today",
+                        row["kind"], row["id"], recipients, cap)
+            return True
+        if row["state"] == "pending" and _age(row, self.now) > self.max_age:
+            self.store.outbox_failed(row["id"], f"gave up: not sent within {self.max_age}")
+            self.report.failed += 1
+            log.error("outbox: mail %s to %s failed for good: not sent within %s", row["id"], recipients,
+                      self.max_age)
+            return True
+        return False
+
+    def _send(self, row, recipients: list[str]) -> bool:
+        """Send one mail and record what became of it; False when the flush must stop."""
+        mail_id = row["id"]
+        self.store.outbox_sending(mail_id)
+        checkpoint("send_marked")
+        try:
+            if isinstance(self.transport, FolderTransport):  # idempotent: a rewrite replaces the same file
+                self.transport.send(self.sender, recipients, row["raw"], name=f"{mail_id:05d}-{row['kind']}")
+            else:
+                self.transport.send(self.sender, recipients, row["raw"],
+                                    on_commit=lambda: self.store.outbox_unconfirmed(mail_id))
+        except UncertainError as exc:
+            self.store.outbox_unconfirmed(mail_id, str(exc))
+            self.report.unconfirmed += 1
+            log.error("outbox: mail %s to %s may or may not have been delivered (%s); not sent again, "
+                      "listed for a person", mail_id, recipients, exc)
+            return False
+        except TransientError as exc:
+            if exc.machine:  # the server, not this mail: do not count it against the mail
+                self._outage(row, exc)
+                return False
+            self._deferred(row, recipients, exc)
+            return True
+        except PermanentError as exc:
+            self.store.outbox_failed(mail_id, str(exc))
+            self.report.failed += 1
+            log.error("outbox: mail %s to %s refused: %s", mail_id, recipients, exc)
+            return True
+        checkpoint("smtp_after_accept")
+        self.store.outbox_sent(mail_id)
+        checkpoint("send_marked_sent")
+        self._count_sent(recipients)
+        log.info("outbox: sent %s %s to %s", row["kind"], mail_id, recipients)
+        return True
+
+    def _outage(self, row, exc: TransientError) -> None:
+        self.failures += 1
+        self.retry_at = self.now + outage_backoff(self.failures)
+        self.store.outbox_deferred(row["id"], str(exc), self.retry_at, counted=False)
+        self.store.set_state(OUTAGE_STATE, f"{self.failures} {self.retry_at.isoformat()}")
+        self.report.retried += 1
+        self.report.throttled = True
+        self.report.outage = str(exc)
+        log.warning("outbox: SMTP unavailable (%s); %d mail(s) wait, next try at %s", exc,
+                    len(self.store.outbox_due(self.now + timedelta(days=365))),
+                    self.retry_at.isoformat(timespec="seconds"))
+
+    def _deferred(self, row, recipients: list[str], exc: TransientError) -> None:
+        attempts = row["attempts"] + 1
+        if attempts >= self.max_attempts:
+            self.store.outbox_failed(row["id"], f"gave up after {attempts} tries: {exc}")
+            self.report.failed += 1
+            log.error("outbox: mail %s to %s failed for good: %s", row["id"], recipients, exc)
+        else:
+            self.store.outbox_deferred(row["id"], str(exc), self.now + backoff(attempts), counted=True)
+            self.report.retried += 1
+            log.warning("outbox: mail %s to %s deferred (%s), try %d", row["id"], recipients, exc, attempts)
+
+    def _count_sent(self, recipients: list[str]) -> None:
+        if self.failures:
+            self.failures = 0
+            self.store.set_state(OUTAGE_STATE, "")
+        for r in recipients:
+            self.per_recipient[r.lower()] = self.per_recipient.get(r.lower(), 0) + 1
+        self.sent_minute += 1
+        self.sent_day += 1
+        self.report.sent += 1
 
 
 def _recent_per_recipient(store, now: datetime) -> dict[str, int]:

@@ -36,7 +36,7 @@ def confirm_delivery(pipeline, mail_id: int) -> str:
     row = _outbox_row(pipeline, mail_id)
     if row["state"] != "unconfirmed":
         raise ReviewError(f"mail {mail_id} is {row['state']}, not unconfirmed")
-    pipeline.store.outbox_mark(mail_id, "sent", error="送达已由人工确认")
+    pipeline.store.outbox_sent(mail_id, note="送达已由人工确认")
     return f"mail {mail_id} marked sent"
 
 

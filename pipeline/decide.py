@@ -13,19 +13,15 @@ from datetime import datetime, timezone
 
 from email.parser import BytesHeaderParser
 
-from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.read_mail import MailContent
 from parsers.mailtext import decode_header_value, split_name_addr
-from parsers.mime import parse_message
 from parsers.parsed import LIMIT_FLAG, Activity, FileResult
-from parsers.sandbox import Sandbox, SandboxFailure
 
-from .mail_archive import Archive
 from .classify import classify, own_text
 from .config import Config
 from .identify import NameIndex, identify
 from .records import FileRecord, MessageResult
 from .registry import Registry
-from .store import Store
 from .trust import trust_notes
 
 log = logging.getLogger(__name__)
@@ -257,32 +253,3 @@ def unreadable_result(key: str, reason: str, raw: bytes | None, arrival_at: date
                          sender_name=sender_name, subject=subject,
                          received_at=(arrival_at or datetime.now(timezone.utc)).astimezone(tz), late=False,
                          unit_id=None)
-
-
-class Reader:
-    """Runs the parsers in sandboxed workers; isolates the attachment that brings a worker down."""
-
-    def __init__(self, sandbox: Sandbox, year: int):
-        self.sandbox = sandbox
-        self.year = year
-
-    def read_many(self, raws: list[bytes]) -> list[MailContent | SandboxFailure]:
-        results = self.sandbox.run_many([(read_mail, (raw, self.year)) for raw in raws])
-        return [self._read_part_by_part(raw) if isinstance(r, SandboxFailure) else r
-                for raw, r in zip(raws, results)]
-
-    def _read_part_by_part(self, raw: bytes) -> MailContent | SandboxFailure:
-        [envelope] = self.sandbox.run_many([(parse_message, (raw,))])
-        if isinstance(envelope, SandboxFailure):
-            return envelope
-        calls = [(read_attachment, (attachment_label(a.name, a.path), a.data, a.content_type, self.year))
-                 for a in envelope.attachments]
-        content = MailContent(strip_data(envelope))
-        for attachment, outcome in zip(envelope.attachments, self.sandbox.run_many(calls)):
-            if isinstance(outcome, SandboxFailure):
-                content.files.append(FileResult(attachment_label(attachment.name, attachment.path), "other",
-                                                "failed", outcome.reason, size=len(attachment.data)))
-            else:
-                content.files += outcome[0]
-                content.activities += outcome[1]
-        return content

@@ -169,14 +169,14 @@ def _excerpt(text: str, limit: int = 120) -> str:
 # -- decisions ----------------------------------------------------------------------------------
 
 def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
-    from .app import CycleReport
+    from .ingest import CycleReport
 
     report = CycleReport()
     with pipeline.ingesting("review"):
         if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
-            pipeline.process_pending(report)
+            pipeline.ingestor.process_pending(report)
         pipeline.store.requeue(keys)
-        pipeline.process_pending(report, ack_suffix=ack_suffix)
+        pipeline.ingestor.process_pending(report, ack_suffix=ack_suffix)
     report.flush = pipeline.flush_outbox()
     return report
 

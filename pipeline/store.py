@@ -339,13 +339,37 @@ class Store:
             " ORDER BY id LIMIT ?", (_iso(now), limit)).fetchall()
 
     def outbox_mark(self, mail_id: int, state: str, *, error: str | None = None,
-                    next_try: datetime | None = None, attempt: bool = False) -> None:
+                    next_try: datetime | None = None, tries: int = 0) -> None:
+        """Set a mail's state (and add ``tries`` to its count); the named methods below say why."""
         # one statement: atomic on its own (autocommit), no BEGIN/COMMIT round trips per mail sent
         self.db.execute(
             "UPDATE outbox SET state=?, last_error=COALESCE(?, last_error), next_try=?,"
             " attempts = attempts + ?, sent_at = CASE WHEN ? IN ('sent', 'unconfirmed') THEN ? ELSE sent_at END"
             " WHERE id=?",
-            (state, error, _iso(next_try), int(attempt), state, _iso(utcnow()), mail_id))
+            (state, error, _iso(next_try), tries, state, _iso(utcnow()), mail_id))
+
+    def outbox_sending(self, mail_id: int) -> None:
+        """A try starts: counted now, so a mail that keeps killing the sender is given up."""
+        self.outbox_mark(mail_id, "sending", tries=1)
+
+    def outbox_unconfirmed(self, mail_id: int, error: str | None = None) -> None:
+        """The final dot is going (or went) out: from here on the mail is never sent again by itself."""
+        self.outbox_mark(mail_id, "unconfirmed", error=error)
+
+    def outbox_sent(self, mail_id: int, note: str | None = None) -> None:
+        self.outbox_mark(mail_id, "sent", error=note)
+
+    def outbox_deferred(self, mail_id: int, error: str, next_try: datetime, *, counted: bool) -> None:
+        """Back to pending until ``next_try``; a try the mail is not to blame for (``counted=False``,
+        the server was down) is given back."""
+        self.outbox_mark(mail_id, "pending", error=error, next_try=next_try, tries=0 if counted else -1)
+
+    def outbox_failed(self, mail_id: int, error: str) -> None:
+        self.outbox_mark(mail_id, "failed", error=error)
+
+    def outbox_suppressed(self, mail_id: int, error: str) -> None:
+        """Held by the per-recipient daily cap: listed for a person, never sent by itself."""
+        self.outbox_mark(mail_id, "suppressed", error=error)
 
     def outbox_requeue(self, mail_id: int) -> None:
         """A person asked to send a mail again: its tries and its age start afresh (the per-recipient
