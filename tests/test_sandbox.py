@@ -100,7 +100,7 @@ def test_timeout_fails_alone_and_is_bounded(sandbox):
 def test_pool_reused_across_batches_and_recovers_after_crash(sandbox):
     before = set(sandbox.run_many([(pid, (i,)) for i in range(4)]))
     again = set(sandbox.run_many([(pid, (i,)) for i in range(4)]))
-    assert before & again  # same workers: no new pool per batch
+    assert len(before | again) <= 2  # the pool's two workers served both batches: no new pool per batch
     assert os.getpid() not in before
     sandbox.run_many([(abort, ())])
     assert sandbox.run_many([(double, (21,))]) == [42]
