@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import mailbox
-import os
 import sqlite3
 import subprocess
 import sys
@@ -26,28 +24,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from parsers import memwatch  # noqa: E402
-from test_corpus_pipeline import office_mail  # noqa: E402
-from corpus import CORPUS  # noqa: E402
-
-
-def build(where: Path) -> int:
-    box = mailbox.Maildir(where / "inbox", create=True)
-    mails = sorted(p for sub in ("mail", "peer") for p in (CORPUS / sub).rglob("*") if p.is_file()
-                   and p.suffix != ".json")
-    offices = sorted(p for p in (CORPUS / "office").rglob("*") if p.is_file())
-    for path in mails:
-        box.add(path.read_bytes())
-    for n, path in enumerate(offices):
-        box.add(office_mail(n, path))
-    (where / "units.csv").write_text("unit_id,name,category,aliases,emails\nlunan,路南区,county,,lunan_kx@126.com\n",
-                                     encoding="utf-8")
-    return len(mails) + len(offices)
+from corpus import CORPUS, corpus_maildir  # noqa: E402
 
 
 def run(budget: int, workers: int) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         where = Path(tmp)
-        count = build(where)
+        count = sum(corpus_maildir(where))
         (where / "config.yaml").write_text(yaml.safe_dump({
             "mailbox": {"maildir": "inbox", "username": "tskxpjb@126.com"},
             "smtp": {"outdir": "sent", "from": "tskxpjb@126.com"}, "data_dir": "var",

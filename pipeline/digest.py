@@ -27,7 +27,7 @@ from .records import Outgoing
 from .reminders import reminders_between
 from .trust import AUTH_FLAG, SENDER_FLAG
 from .review import console_url, questions, review_items
-from .wording import STATUS_CN, cn_date
+from .wording import STATUS_CN, cn_date, short_time
 from .workbook import write_workbook
 
 log = logging.getLogger(__name__)
@@ -36,17 +36,6 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CHART_CID = "progress-chart@summary-mailbox"
 OUTBOX_PROBLEM_CN = {"failed": "发送失败", "unconfirmed": "未确认是否送达（请人工核实，系统不会自动重发）",
                      "suppressed": "超过每人每日自动回复上限，未发送"}
-
-
-def _short_time(value: str | None) -> str:
-    """'2025-09-20T10:11:00+08:00' -> '9月20日 10:11'."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value[:16]
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
 
 
 def _parse(value: str | None) -> datetime | None:
@@ -103,7 +92,7 @@ def _new_messages(data: dict, ledger: dict[str, dict], names: dict, *, since: da
         if moment is None or not (since < moment <= cutoff):
             continue
         status = "来信咨询" if row["kind"] == "question" else STATUS_CN.get(m["status"], m["status"])
-        new.append(dict(when=_short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
+        new.append(dict(when=short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
                         subject=m["subject"], status=status, activities=per_message[m["message_id"]],
                         late=m["late"]))
     return new
@@ -130,7 +119,7 @@ def _trust_items(data: dict, ledger: dict[str, dict], names: dict, store) -> lis
             flags.append("待人工确认，未替换该单位原有数据")
         if row["key"] in noticed:
             flags.append("已通知该单位登记邮箱")
-        items.append(dict(when=_short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
+        items.append(dict(when=short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
                           unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
     return items
 
@@ -141,7 +130,7 @@ def _late_units(data: dict) -> list[dict]:
     for m in data["messages"]:
         if m["unit_id"] and m["status"] != "ignored" and m["received_at"]:
             first[m["unit_id"]] = min(first.get(m["unit_id"], m["received_at"]), m["received_at"])
-    return [dict(name=u["name"], when=_short_time(first.get(u["unit_id"])))
+    return [dict(name=u["name"], when=short_time(first.get(u["unit_id"])))
             for u in data["units"] if u["late"]]
 
 
@@ -178,10 +167,10 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
         short=[dict(name=u["name"], reported=u["reported"], required=u["required"],
                     missing=u["required"] - u["reported"]) for u in units if u["submitted"] and not u["met"]],
         late=_late_units(data),
-        review=[dict(when=_short_time(i.received_at), sender=i.sender, subject=i.subject, reason=i.reason,
+        review=[dict(when=short_time(i.received_at), sender=i.sender, subject=i.subject, reason=i.reason,
                      unit=names.get(i.unit_id or ""), advice=i.advice, commands=i.commands) for i in review],
         review_items=review,
-        questions=[dict(q, when=_short_time(q["received_at"])) for q in questions(pipeline, today)],
+        questions=[dict(q, when=short_time(q["received_at"])) for q in questions(pipeline, today)],
         reminders=reminders_between(store, registry, first_reminder_day, today),
         failed=_undelivered(store),
         trust=_trust_items(data, ledger, names, store),

@@ -17,7 +17,7 @@ from ..config import CATEGORIES
 from ..digest import category_progress, digest_context, submissions_per_day
 from ..export import dataset
 from ..review import ReviewError, questions, review_items
-from ..wording import STATUS_CN
+from ..wording import STATUS_CN, short_time
 from ..workbook import write_workbook
 from .jobs import ReingestJob, start_reingest
 from .web import actor, exclusive, pipeline, settings, worker_alive
@@ -34,15 +34,7 @@ def _now():
 
 def _local(value: str | None) -> str:
     """An ISO time -> '9月20日 10:11' in the campaign's zone."""
-    if not value:
-        return ""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return value[:16]
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(settings()["config"].campaign.tz)
-    return f"{moment.month}月{moment.day}日 {moment:%H:%M}"
+    return short_time(value, settings()["config"].campaign.tz)
 
 
 def _unit_state(u: dict) -> str:
