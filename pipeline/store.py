@@ -438,6 +438,13 @@ class Store:
     def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
+    def ledger_version(self) -> tuple:
+        """Changes whenever a message is recorded or processed or an admin decides: a cache key."""
+        return tuple(self.db.execute(
+            "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions)"
+            " FROM messages").fetchone())
+
     # -- small named values ---------------------------------------------------------------------
 
     def get_state(self, name: str, default: str | None = None) -> str | None:
