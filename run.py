@@ -53,8 +53,7 @@ def setup_logging(config: Config, verbose: bool) -> None:
     for handler in [h for h in root.handlers if getattr(h, "ours", False)]:  # a second run in one process
         root.removeHandler(handler)
         handler.close()
-    to_file = _LogFile(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5,
-                                                   encoding="utf-8")
+    to_file = _LogFile(logs / "pipeline.log", maxBytes=5_000_000, backupCount=5, encoding="utf-8")
     to_file.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     console = _Console()
     console.setLevel(logging.INFO if verbose else logging.WARNING)
