@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -32,17 +31,13 @@ def main() -> int:
     from pipeline.config import load_config
     from pipeline.console import create_app
     from run import main as run
-    from samples import generate, write_maildir
+    from pipeline.demo import write_season
+    from samples import generate
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         sample = generate(seed=args.seed, n_units=args.units)
-        (folder / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
-        write_maildir(sample, folder / "inbox")
-        (folder / "config.yaml").write_text(yaml.safe_dump({
-            "mailbox": {"maildir": "inbox", "username": sample.mailbox_addr},
-            "smtp": {"outdir": "sent", "from": sample.mailbox_addr}, "admins": list(sample.admin_addrs),
-            "data_dir": "var", "campaign": {"units": "units.csv"}}, allow_unicode=True), encoding="utf-8")
+        write_season(folder, sample)
         started = time.perf_counter()
         run(["--config", str(folder / "config.yaml"), "poll"])
         print(f"season: {len(sample.units)} units, {len(sample.mails)} mails, polled in "

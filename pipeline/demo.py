@@ -15,16 +15,14 @@ from .config import load_config
 from .export import dataset, write_json, write_xlsx
 
 
-def run_demo(folder: Path) -> int:
-    from samples import generate, write_maildir
+def write_season(folder: Path, sample) -> Path:
+    """A sample season in ``folder``: units.csv, a Maildir ``inbox`` (kept if it exists) and a
+    config.yaml reading it with acknowledgments written to ``sent``. Returns the config's path."""
+    from samples import write_maildir
 
-    folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
-    sample = generate(seed=7)
     (folder / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
-    inbox = folder / "inbox"
-    if not inbox.exists():
-        write_maildir(sample, inbox)
+    if not (folder / "inbox").exists():
+        write_maildir(sample, folder / "inbox")
     config_path = folder / "config.yaml"
     config_path.write_text(yaml.safe_dump({
         "mailbox": {"maildir": "inbox", "username": sample.mailbox_addr},
@@ -33,6 +31,17 @@ def run_demo(folder: Path) -> int:
         "data_dir": "var",
         "campaign": {"units": "units.csv"},
     }, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return config_path
+
+
+def run_demo(folder: Path) -> int:
+    from samples import generate
+
+    folder = folder.resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = generate(seed=7)
+    inbox = folder / "inbox"
+    config_path = write_season(folder, sample)
     config = load_config(config_path)
     with Pipeline(config) as pipeline:
         report = pipeline.poll()

@@ -68,6 +68,16 @@ def _wait_for_greeting(port: int, deadline: float, context: ssl.SSLContext | Non
     return False
 
 
+def close_sockets(*socks: socket.socket) -> None:
+    """Shut down and close each socket, whatever state its peer left it in (the test proxies)."""
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        s.close()
+
+
 def live_group_members(pgid: int) -> list[int]:
     """Non-zombie processes of a process group (Linux /proc; elsewhere assume none)."""
     members = []

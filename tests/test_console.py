@@ -12,16 +12,16 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-import yaml
 
 from run import main
-from samples import generate, write_maildir
+from samples import generate
 
 pytest.importorskip("flask", reason="pip install flask waitress")
 
 from pipeline.config import load_config  # noqa: E402
 from pipeline.console import ConsoleError, create_app  # noqa: E402
 from pipeline.console.server import check_bind, console_beside, make_server  # noqa: E402
+from pipeline.demo import write_season  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 
 PAGES = ["/", "/units", "/review", "/outbox", "/log", "/reingest", "/reingest/status", "/chart.png",
@@ -33,13 +33,7 @@ def season(tmp_path_factory):
     """A polled season (seed 7, as the demo), made once; each test works on its own copy."""
     folder = tmp_path_factory.mktemp("season")
     sample = generate(seed=7)
-    (folder / "units.csv").write_text(sample.units_csv(), encoding="utf-8")
-    write_maildir(sample, folder / "inbox")
-    (folder / "config.yaml").write_text(yaml.safe_dump({
-        "mailbox": {"maildir": "inbox", "username": sample.mailbox_addr},
-        "smtp": {"outdir": "sent", "from": sample.mailbox_addr}, "admins": list(sample.admin_addrs),
-        "data_dir": "var", "campaign": {"units": "units.csv"}}, allow_unicode=True), encoding="utf-8")
-    assert main(["--config", str(folder / "config.yaml"), "poll"]) == 0
+    assert main(["--config", str(write_season(folder, sample)), "poll"]) == 0
     return folder, sample
 
 

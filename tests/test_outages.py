@@ -20,7 +20,7 @@ from pipeline.store import Store
 from admin_helpers import write_config
 from run import main
 from samples import generate
-from servers import SmtpSink
+from servers import SmtpSink, close_sockets
 from test_outbox import mail
 
 
@@ -78,12 +78,7 @@ class CuttingProxy:
                 dst.sendall(data)
         except OSError:
             pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
+        close_sockets(src, dst)
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,6 @@ processes at once, limits that drop data. Real loopback Dovecot and SMTP sink; e
 that fails on the code before the fix."""
 from __future__ import annotations
 
-import json
 import socket
 import sqlite3
 import subprocess
@@ -15,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-import pipeline.mailbox as mailbox
 from admin_helpers import write_config
 from samples import generate
+from servers import close_sockets
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -70,7 +69,7 @@ class StallingProxy:
                 dst.sendall(data)
         except OSError:
             pass
-        _close(src, dst)
+        close_sockets(src, dst)
 
     def _down(self, src, dst, stalled) -> None:
         try:
@@ -85,16 +84,7 @@ class StallingProxy:
                     dst.sendall(data[i:i + 1])
         except OSError:
             pass
-        _close(src, dst)
-
-
-def _close(*socks) -> None:
-    for s in socks:
-        try:
-            s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        s.close()
+        close_sockets(src, dst)
 
 
 @pytest.fixture(scope="module")
