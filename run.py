@@ -113,13 +113,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "demo":
-        from pipeline.demo import run_demo
+        from pipeline.runtime.demo import run_demo
 
         return run_demo(args.dir)
     try:
         config = load_config(args.config)
         setup_logging(config, args.verbose)
-        from pipeline import commands
+        from pipeline.runtime import commands
 
         return commands.run(args, config)
     except ConfigError as exc:

@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 PAGES = ["/", "/chart.png", "/units", "/review", "/outbox", "/log", "/workbook.xlsx"]
@@ -29,9 +28,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from pipeline.config import load_config
-    from pipeline.console import create_app
+    from pipeline.runtime.console import create_app
+    from pipeline.runtime.demo import write_season
     from run import main as run
-    from pipeline.demo import write_season
     from samples import generate
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -170,12 +170,12 @@ def install_stage_timers() -> None:
         raise ImportError(names)
 
     analyze = first_module("parsers.read_mail", "parsers.analyze")
-    app = importlib.import_module("pipeline.app")
-    ingest = importlib.import_module("pipeline.ingest")
+    app = importlib.import_module("pipeline.runtime.app")
+    ingest = importlib.import_module("pipeline.intake.ingest")
     path = ingest if hasattr(ingest, "Ingestor") else app  # who calls decide and build_ack
-    Archive = first_module("pipeline.mail_archive", "pipeline.archive").Archive
-    from pipeline.mailbox import ImapSource
-    from pipeline.store import Store
+    Archive = first_module("pipeline.intake.mail_archive", "pipeline.archive").Archive
+    from pipeline.intake.mailbox import ImapSource
+    from pipeline.ledger.store import Store
 
     _timed(ImapSource, "fetch_between", "fetch (IMAP)", generator=True)
     _timed(ImapSource, "fetch_new", "fetch (IMAP)", generator=True)
@@ -199,7 +199,7 @@ def install_stage_timers() -> None:
 
 def count_statements() -> list[int]:
     """Count every SQL statement the ledger runs (a one-item list, filled as the command runs)."""
-    from pipeline.store import Store
+    from pipeline.ledger.store import Store
 
     count = [0]
     init = Store.__init__
@@ -219,9 +219,9 @@ def child(spec: dict) -> None:
     monitor = RssMonitor()
     monitor.start()
     t0 = time.perf_counter()
+    import pipeline.reporting.export  # noqa: F401
+    import pipeline.runtime.commands  # noqa: F401
     import run  # noqa: F401  (import time is part of what an operator waits for)
-    import pipeline.commands  # noqa: F401
-    import pipeline.export  # noqa: F401
     imported = time.perf_counter() - t0
     if spec.get("stages"):
         install_stage_timers()
@@ -425,10 +425,10 @@ def floor_parse(raws: list[bytes]) -> tuple[float, dict]:
 def synthetic_ledger(folder: Path, n_units: int, n_activities: int, *, mailbox: str = "bench", uidvalidity: int = 1,
                      n_messages: int | None = None, use_batch: bool = True) -> tuple[str, float]:
     """A ledger of ``n_units`` units, each with accepted mail carrying its share of ``n_activities``,
-    written through pipeline/store.py. Returns the units CSV and the seconds it took."""
+    written through pipeline/ledger/store.py. Returns the units CSV and the seconds it took."""
     from parsers.parsed import Activity
-    from pipeline.records import Arrival, FileRecord, MessageResult
-    from pipeline.store import Store
+    from pipeline.ledger.records import Arrival, FileRecord, MessageResult
+    from pipeline.ledger.store import Store
 
     rng = random.Random(5)
     cats = ["county", "zone", "member", "society", "enterprise_sa", "college_sa", "base", "project"]
@@ -760,7 +760,7 @@ def main(argv: list[str] | None = None) -> int:
             appended = time.perf_counter() - t0
             pdir = tmp / "poll"
             from pipeline.config import MailboxConfig
-            from pipeline.mailbox import ImapSource
+            from pipeline.intake.mailbox import ImapSource
             name = ImapSource(MailboxConfig(**account_poll.mailbox_config())).name
             units_csv, built = synthetic_ledger(pdir / "var", 500, 2000, mailbox=name,
                                                 uidvalidity=account_poll.uidvalidity(), n_messages=args.poll_n)

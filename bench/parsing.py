@@ -22,6 +22,7 @@ for extra in (ROOT, ROOT / "tests"):
 
 from corpus import CORPUS  # noqa: E402
 from mailbuild import b_word, file_part, mail, multipart, q_word, text_part  # noqa: E402
+
 from parsers.mime import parse_message  # noqa: E402
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

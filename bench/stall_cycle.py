@@ -22,9 +22,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from samples import generate  # noqa: E402
 from servers import Dovecot, SmtpSink, new_account  # noqa: E402
 from test_resilience import StallingProxy, message_keys  # noqa: E402
+
+from samples import generate  # noqa: E402
 
 
 def cycle(account, sink, sample, mode: str, deadline: float, socket_timeout: float) -> dict:

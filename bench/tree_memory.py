@@ -23,8 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from parsers import memwatch  # noqa: E402
 from corpus import CORPUS, corpus_maildir  # noqa: E402
+
+from parsers import memwatch  # noqa: E402
 
 
 def run(budget: int, workers: int) -> dict:

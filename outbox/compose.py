@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import re
 from datetime import datetime, timezone
+from email import encoders
 from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
@@ -19,7 +20,6 @@ from email.mime.image import MIMEImage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
-from email import encoders
 from email.utils import format_datetime, formataddr
 from io import BytesIO
 

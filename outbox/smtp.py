@@ -13,7 +13,6 @@ import ssl
 import tempfile
 from pathlib import Path
 
-
 from faults import checkpoint
 
 

@@ -21,11 +21,21 @@ from email.message import Message
 import mailparser
 from mailparser.utils import get_addresses
 
-from parsers.mailtext import (
-    cjk_count, codec_for, decode_bytes, decode_header_value, decode_param, find_inline_forwards,
-    find_oversize_links, html_to_text, parse_date, sanitize_filename, split_name_addr, unescape_8bit,
-)
 from parsers.detect import OLE_MAGIC
+from parsers.mailtext import (
+    cjk_count,
+    codec_for,
+    decode_bytes,
+    decode_header_value,
+    decode_param,
+    find_inline_forwards,
+    find_oversize_links,
+    html_to_text,
+    parse_date,
+    sanitize_filename,
+    split_name_addr,
+    unescape_8bit,
+)
 from parsers.parsed import LIMIT_FLAG, Attachment, Envelope, ForwardedHeader
 
 logging.getLogger("mailparser").addHandler(logging.NullHandler())  # no stderr noise per odd mail

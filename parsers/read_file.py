@@ -14,7 +14,6 @@ import zipfile
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
-from .zipread import ArchiveError, open_zip
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
@@ -23,6 +22,7 @@ from .parsed import FileResult
 from .pdf import PdfError, read_pdf
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities
+from .zipread import ArchiveError, open_zip
 
 TEXT_CAP = 20_000
 

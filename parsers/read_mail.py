@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
-from .read_file import extract_file
 from .mime import parse_message
 from .parsed import Activity, Envelope, FileResult
+from .read_file import extract_file
 from .values import normalize_activity
 
 

@@ -12,7 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .locks import Busy
+from pipeline.locks import Busy
 
 EXIT_BUSY = 3
 EXIT_DISK_FULL = 4

@@ -11,13 +11,11 @@ addresses. Like the rest of ``samples`` it shares no code with ``parsers`` or ``
 from __future__ import annotations
 
 import io
-import random
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import xlsxwriter
 
-from . import convert
 from . import documents as docs
 from .activities import make_activities, spell_count, spell_date, spell_format, split_online_offline
 from .mails import File, compose, style_for

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from . import documents as docs
 from .activities import make_activities, prose_item
 from .mails import File, Style, bounce, compose, style_for
-from .model import (CASES, QUOTAS, ExpectedActivity, MailTruth, SampleMail, SampleSet, Unit)
+from .model import CASES, QUOTAS, ExpectedActivity, MailTruth, SampleMail, SampleSet, Unit
 from .units import build_units, person_name, personal_address, qq_address, text_names
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -587,7 +587,8 @@ def generate(seed: int = 7, *, mailbox_addr: str = "tskxpjb@126.com", admin_addr
     b = _Builder(seed, mailbox_addr, list(admin_addrs), units, quotas, rng)
     scenarios, fill = dict(SCENARIOS), dict(FILL_WEIGHTS)
     if extended:
-        from . import convert, extended as ext
+        from . import convert
+        from . import extended as ext
         ext_scenarios = dict(ext.SCENARIOS)
         if not convert.available():
             print("samples: soffice not found; left out: " + ", ".join(sorted(ext.NEEDS_SOFFICE)))
@@ -599,7 +600,7 @@ def generate(seed: int = 7, *, mailbox_addr: str = "tskxpjb@126.com", admin_addr
     order = list(units)
     rng.shuffle(order)
     n_missing = max(1, round(n_units * 0.1))
-    active, missing = order[:-n_missing], order[-n_missing:]
+    active = order[:-n_missing]
     with_mail = [u for u in active if u.emails]
     without = [u for u in active if not u.emails]
 

@@ -6,6 +6,7 @@ towns, subjects and brands so that every name stays unique and plausible.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 
 from .model import Unit
 
@@ -155,7 +156,7 @@ def _allocate(n_units: int) -> dict[str, int]:
     return counts
 
 
-def _composed(rng: random.Random, real: list[tuple[str, list[str]]], extra) -> "iterator":
+def _composed(rng: random.Random, real: list[tuple[str, list[str]]], extra) -> "Iterator[tuple[str, list[str]]]":
     """Yield (name, aliases): the real names first (shuffled), then composed ones."""
     real = list(real)
     rng.shuffle(real)

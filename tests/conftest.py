@@ -2,7 +2,6 @@
 import os
 
 import pytest
-
 from servers import DOVECOT_BIN, Dovecot, ImapAccount, SmtpSink, new_account
 
 

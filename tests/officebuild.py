@@ -274,8 +274,7 @@ def run_isolated(paths: list[str], module: str, reader: str, error: str, *,
             [sys.executable, "-c", _WORKER, str(memory_mb), module, reader, error, *todo],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=root, env=env)
         lines: queue.Queue = queue.Queue()
-        threading.Thread(target=lambda: [lines.put(x) for x in proc.stdout] + [lines.put(None)],
-                         daemon=True).start()
+        threading.Thread(target=_pump, args=(proc.stdout, lines), daemon=True).start()
         current = None
         while True:
             try:
@@ -300,3 +299,10 @@ def run_isolated(paths: list[str], module: str, reader: str, error: str, *,
             results[todo[0]] = f"worker failed (exit {rc})"  # never started: keep the loop finite
         todo = [p for p in todo if p not in results]
     return results
+
+
+def _pump(stream, lines) -> None:
+    """Hand a child's output lines to the waiting loop, then None when it ends."""
+    for x in stream:
+        lines.put(x)
+    lines.put(None)

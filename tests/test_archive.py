@@ -4,8 +4,8 @@ import tracemalloc
 import zipfile
 
 import pytest
-
 from officebuild_zip import Entry, build_zip, gbk_zip, unicode_path_extra, zeros_deflated
+
 from parsers.zipread import ArchiveError, clean_name, open_zip
 
 

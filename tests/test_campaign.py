@@ -1,6 +1,6 @@
 """Superseding, complementing and quota rules of the contract, on ledger-shaped rows."""
-from pipeline.campaign import current_list_keys, message_statuses, unit_progress
-from pipeline.registry import Registry, Unit
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
 
 
 def row(key, day, *, unit="lunan", outcome="accepted", lst=False, narr=False, kind="submission", late=False):

@@ -2,9 +2,9 @@
 import pytest
 
 from parsers.parsed import Attachment, Envelope, FileResult, ForwardedHeader
-from pipeline.classify import classify
-from pipeline.identify import NameIndex, core_name, identify
-from pipeline.registry import Registry, Unit
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.judge.classify import classify
+from pipeline.judge.identify import NameIndex, core_name, identify
 
 OWN = {"tskxpjb@126.com"}
 ADMINS = {"admin@example.org"}

@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.campaign.registry import load_registry
 from pipeline.config import ConfigError, load_config, parse_config
-from pipeline.registry import load_registry
 
 BASE = {"mailbox": {"maildir": "inbox"}, "smtp": {"outdir": "sent"}, "campaign": {"units": "units.csv"}}
 

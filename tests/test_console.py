@@ -19,10 +19,10 @@ from samples import generate
 pytest.importorskip("flask", reason="pip install flask waitress")
 
 from pipeline.config import load_config  # noqa: E402
-from pipeline.console import ConsoleError, create_app  # noqa: E402
-from pipeline.console.server import check_bind, console_beside, make_server  # noqa: E402
-from pipeline.demo import write_season  # noqa: E402
-from pipeline.store import Store  # noqa: E402
+from pipeline.ledger.store import Store  # noqa: E402
+from pipeline.runtime.console import ConsoleError, create_app  # noqa: E402
+from pipeline.runtime.console.server import check_bind, console_beside, make_server  # noqa: E402
+from pipeline.runtime.demo import write_season  # noqa: E402
 
 PAGES = ["/", "/units", "/review", "/outbox", "/log", "/reingest", "/reingest/status", "/chart.png",
          "/workbook.xlsx", "/units/x", "/mail/raw?key=x", "/mail/file?key=x&name=y"]
@@ -251,7 +251,7 @@ def test_reingest_from_the_page_shows_its_progress(config_path):
 
 
 def test_commands_are_quoted_for_the_platform():
-    from pipeline.review import quote
+    from pipeline.reporting.review_queue import quote
 
     assert quote("<a.b@sample.invalid>", windows=False) == "'<a.b@sample.invalid>'"
     assert quote("<a.b@sample.invalid>", windows=True) == '"<a.b@sample.invalid>"'  # cmd.exe: < is a redirection
@@ -292,7 +292,7 @@ def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
     import subprocess
     import sys
 
-    from pipeline.console.web import worker_alive
+    from pipeline.runtime.console.web import worker_alive
 
     assert worker_alive(tmp_path) is False  # never started
     (tmp_path / "worker.lock").write_text(str(os.getpid()))

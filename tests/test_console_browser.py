@@ -8,8 +8,8 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
-
 from admin_helpers import export, load, write_config
+
 from run import main
 from samples import generate
 
@@ -42,7 +42,7 @@ def browser():
 def console(tmp_path, imap_account, smtp_sink, monkeypatch):
     """A season's mail polled through Dovecot, and the console serving its data dir on a free port."""
     from pipeline.config import load_config
-    from pipeline.console.server import make_server
+    from pipeline.runtime.console.server import make_server
 
     sample = generate(seed=11)
     load(imap_account, sample.mails)

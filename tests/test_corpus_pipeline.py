@@ -7,12 +7,12 @@ import json
 
 import pytest
 import yaml
-
-from pipeline.app import Pipeline
-from pipeline.config import load_config
-from pipeline.export import dataset
-
 from corpus import CORPUS, corpus_maildir
+
+from pipeline.config import load_config
+from pipeline.reporting.export import dataset
+from pipeline.runtime.app import Pipeline
+
 STATUSES = {"accepted", "superseded", "needs_review", "ignored"}
 
 

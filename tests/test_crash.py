@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from servers import SmtpSink, live_group_members
 
 import faults
 from run import main
 from samples import generate
-from servers import SmtpSink, live_group_members
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE_POINTS = ("digest_built", "digest_queued")

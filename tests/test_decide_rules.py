@@ -6,14 +6,14 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from parsers.read_mail import MailContent
 from parsers.parsed import Attachment, Envelope, FileResult, ForwardedHeader
-from pipeline.campaign import current_list_keys, message_statuses
-from pipeline.classify import classify, own_text
+from parsers.read_mail import MailContent
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.campaign.standing import current_list_keys, message_statuses
 from pipeline.config import load_config
-from pipeline.identify import NameIndex, identify
-from pipeline.decide import Context, decide
-from pipeline.registry import Registry, Unit
+from pipeline.judge.classify import classify, own_text
+from pipeline.judge.decide import Context, decide
+from pipeline.judge.identify import NameIndex, identify
 
 OWN = {"tskxpjb@126.com"}
 ADMINS = {"admin@example.org"}
@@ -146,7 +146,7 @@ def ctx(tmp_path_factory):
                                         "smtp: {outdir: sent, from: tskxpjb@126.com}\nmailbox: {maildir: in}\n",
                                         encoding="utf-8")
     config = load_config(folder / "config.yaml")
-    from pipeline.registry import load_registry
+    from pipeline.campaign.registry import load_registry
     return Context.build(config, load_registry(config.campaign.units))
 
 

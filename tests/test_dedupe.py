@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from parsers.parsed import Activity
-from pipeline.decide import dedupe_activities
+from pipeline.judge.decide import dedupe_activities
 
 
 def act(title, start=None, end=None, *, location=None, format=None, participants=None, source="", flags=()):

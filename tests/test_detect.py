@@ -4,17 +4,15 @@ import io
 import os
 import struct
 import zipfile
-from pathlib import Path
 
 import docx
 import openpyxl
 import pytest
-
+from corpus import CORPUS
 from officebuild_ole import biff_workbook, build_ole, word_fib
 from officebuild_zip import Entry, build_zip
-from parsers.detect import detect_kind, ole_streams
 
-from corpus import CORPUS
+from parsers.detect import detect_kind, ole_streams
 
 
 def make_docx() -> bytes:

@@ -8,10 +8,10 @@ from email.utils import parseaddr
 
 import pandas as pd
 import pytest
-from openpyxl import load_workbook
-
 from admin_helpers import export, load, write_config
 from conftest import missing_tool
+from openpyxl import load_workbook
+
 from run import main
 from samples import generate
 
@@ -127,7 +127,7 @@ def test_chart_draws_chinese_in_an_installed_cjk_font():
     from matplotlib import font_manager
     from matplotlib.ft2font import FT2Font
 
-    from pipeline.chart import SHORT_LABELS, cjk_font, progress_chart
+    from pipeline.reporting.chart import SHORT_LABELS, cjk_font, progress_chart
 
     family = cjk_font()
     if family is None:
@@ -143,7 +143,7 @@ def test_chart_draws_chinese_in_an_installed_cjk_font():
 
 
 def test_workbook_neutralises_formulas_and_writes_real_dates(tmp_path):
-    from pipeline.workbook import write_workbook
+    from pipeline.reporting.workbook import write_workbook
 
     data = {"units": [{"unit_id": "u1", "name": "=cmd|' /C calc'!A0", "category": "county", "required": 10,
                        "reported": 1, "met": False, "submitted": True, "late": False,

@@ -4,17 +4,15 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from pathlib import Path
 
 import docx
+import officebuild as ob
 import pytest
+from corpus import CORPUS as _ROOT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-import officebuild as ob
 from parsers import docx as wordreader
 from parsers.docx import DocxContent, DocxError, read_docx
-
-from corpus import CORPUS as _ROOT
 
 CORPUS = _ROOT / "office"
 WORD_EXTS = {".docx", ".docm", ".doc", ".wri", ".ooxml", ".zip"}

@@ -7,11 +7,11 @@ submission. A second poll and a reingest change no row and send nothing.
 import time
 
 import pytest
-
 from admin_helpers import export, load, write_config
+from truth import compare
+
 from run import main
 from samples import generate
-from truth import compare
 
 
 def _sender(raw: bytes) -> str:

@@ -13,20 +13,32 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
-from pypdf import PdfReader, PdfWriter
-
-from officebuild_ole import build_ole, word_fib
-from officebuild_zip import Entry, build_zip, gbk_zip
-from parsers import read_file as extract_module
-from parsers.read_file import (BROKEN_WORD, EMPTY, ENCRYPTED, IMAGE, OLD_WORD, OLD_WORD_TEXT_ONLY,
-                             OWNER_FILE, RAR_7Z, SCAN, TOO_DEEP, UNSUPPORTED, extract_file)
-from parsers import legacy
-from parsers.legacy import legacy_to_text
-from parsers.parsed import FileResult
-from parsers.sandbox import Sandbox, SandboxFailure
-
 from conftest import missing_tool
 from corpus import CORPUS
+from officebuild_ole import build_ole, word_fib
+from officebuild_zip import Entry, build_zip, gbk_zip
+from pypdf import PdfReader, PdfWriter
+
+from parsers import legacy
+from parsers import read_file as extract_module
+from parsers.legacy import legacy_to_text
+from parsers.parsed import FileResult
+from parsers.read_file import (
+    BROKEN_WORD,
+    EMPTY,
+    ENCRYPTED,
+    IMAGE,
+    OLD_WORD,
+    OLD_WORD_TEXT_ONLY,
+    OWNER_FILE,
+    RAR_7Z,
+    SCAN,
+    TOO_DEEP,
+    UNSUPPORTED,
+    extract_file,
+)
+from parsers.sandbox import Sandbox, SandboxFailure
+
 HEADER = ["活动名称", "活动时间", "活动地点", "参与人数"]
 ROWS = [["科普讲座进社区", "9月16日", "路北区图书馆", "200"], ["科普展览", "9月20日", "市民广场", "约500人"]]
 

@@ -1,9 +1,9 @@
 """Gaps the accuracy corpus revealed: stamped PDF copies, .rar/.7z, 超大附件 links with "?" in the URL."""
-from parsers.read_mail import mark_copies
-from parsers.read_file import extract_file
 from parsers.parsed import Envelope, FileResult
+from parsers.read_file import extract_file
+from parsers.read_mail import mark_copies
 from parsers.values import parse_dates
-from pipeline.classify import classify
+from pipeline.judge.classify import classify
 
 TEXT = "唐山市路南区科协2025年全国科普月活动总结。一、活动开展情况：全国科普月期间，组织开展重点科普活动十二项。" * 3
 

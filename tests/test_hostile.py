@@ -8,7 +8,6 @@ import csv
 import io
 import json
 import os
-import resource
 import sys
 import time
 import zipfile
@@ -19,11 +18,11 @@ import openpyxl
 import pytest
 import xlsxwriter
 import yaml
-
 from mailbuild import b_word, file_part, mail, multipart, rfc822_part, text_part
-from officebuild import summary_docx, replace_part
+from officebuild import replace_part, summary_docx
 from officebuild_ole import build_ole, word_fib
 from officebuild_zip import Entry, build_zip, zeros_deflated
+
 from run import main
 from samples import generate
 
@@ -263,7 +262,7 @@ def test_a_50_mb_attachment_is_bounded(tmp_path, sample):
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run([sys.executable, "-c", script, str(tmp_path / "config.yaml")], cwd=root, capture_output=True,
                           text=True, timeout=120, env={**os.environ, "PYTHONPATH": str(root)}, start_new_session=True)
-    line = next(l for l in done.stdout.splitlines() if l.startswith("RSS"))
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RSS"))
     _, parent_kb, child_kb, code = line.split()
     assert code == "0"
     parent_mb, child_mb = int(parent_kb) / 1024, int(child_kb) / 1024

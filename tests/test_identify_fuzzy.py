@@ -1,7 +1,7 @@
 """Unit identification from content: canonical suffixes, former names, fuzzy names, other cities."""
 from parsers.parsed import Envelope, FileResult
-from pipeline.identify import NameIndex, canon, core_name, identify
-from pipeline.registry import Registry, Unit
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.judge.identify import NameIndex, canon, core_name, identify
 
 REGISTRY = Registry([
     Unit("lunan", "路南区", "county", ("唐山市路南区科协", "路南区全民科学素质工作领导小组办公室"), ("lunan@126.com",)),

@@ -6,9 +6,9 @@ from email.message import EmailMessage
 import pytest
 import yaml
 
-import pipeline.ingest
-from pipeline.app import Pipeline
+import pipeline.intake.ingest
 from pipeline.config import load_config
+from pipeline.runtime.app import Pipeline
 from run import main
 
 
@@ -45,14 +45,14 @@ def export(config_path, tmp_path):
 
 
 def test_a_message_that_keeps_failing_is_retried_then_parked_not_lost(config_path, tmp_path, monkeypatch):
-    real_decide = pipeline.ingest.decide
+    real_decide = pipeline.intake.ingest.decide
 
     def flaky(content, ctx, arrival):
         if content.envelope.message_id == "<ledger-1@example.org>":
             raise RuntimeError("parser bug")
         return real_decide(content, ctx, arrival)
 
-    monkeypatch.setattr(pipeline.ingest, "decide", flaky)
+    monkeypatch.setattr(pipeline.intake.ingest, "decide", flaky)
     config = load_config(config_path)
     with Pipeline(config) as p:
         first = p.poll()
@@ -71,7 +71,7 @@ def test_a_message_that_keeps_failing_is_retried_then_parked_not_lost(config_pat
     assert len(list((tmp_path / "sent").glob("*.eml"))) == 2  # the parked one got no acknowledgment
 
     # once the bug is fixed, a reingest from the archive recovers it, acknowledging nobody twice
-    monkeypatch.setattr(pipeline.ingest, "decide", real_decide)
+    monkeypatch.setattr(pipeline.intake.ingest, "decide", real_decide)
     assert main(["--config", str(config_path), "reingest", "--since", "2025-09-01", "--until", "2025-09-30",
                  "--from-archive"]) == 0
     data = export(config_path, tmp_path)
@@ -86,7 +86,7 @@ def test_a_crash_between_archive_and_commit_loses_nothing(config_path, tmp_path,
         raise SystemExit("killed")
 
     config = load_config(config_path)
-    monkeypatch.setattr(pipeline.ingest.Ingestor, "process_pending", die)
+    monkeypatch.setattr(pipeline.intake.ingest.Ingestor, "process_pending", die)
     with Pipeline(config) as p, pytest.raises(SystemExit):
         p.poll()
     monkeypatch.undo()
@@ -123,8 +123,8 @@ def test_status_and_demo(tmp_path, capsys):
 
 
 def test_outbox_command_confirms_and_resends(config_path, tmp_path, capsys):
-    from pipeline.records import Outgoing
-    from pipeline.store import Store
+    from pipeline.ledger.records import Outgoing
+    from pipeline.ledger.store import Store
 
     assert main(["--config", str(config_path), "poll"]) == 0
     store = Store(tmp_path / "var" / "ledger.sqlite3")
@@ -155,18 +155,18 @@ def test_a_stop_while_the_next_batch_is_read_leaves_it_pending_and_unclaimed(con
         box.add(unit_mail(n))
     config = load_config(config_path)
     config.extraction.workers = 2
-    real_decide = pipeline.ingest.decide
+    real_decide = pipeline.intake.ingest.decide
     with Pipeline(config) as p:
         def stopping(content, ctx, arrival):
             p.stop_requested = True  # as the signal handler does
             return real_decide(content, ctx, arrival)
 
-        monkeypatch.setattr(pipeline.ingest, "decide", stopping)
+        monkeypatch.setattr(pipeline.intake.ingest, "decide", stopping)
         report = p.poll()
-        assert report.processed == pipeline.ingest.BATCH and report.failed == 0
+        assert report.processed == pipeline.intake.ingest.BATCH and report.failed == 0
         left = p.store.pending()
-        assert len(left) == 40 - pipeline.ingest.BATCH and all(r["attempts"] == 0 for r in left)
-        monkeypatch.setattr(pipeline.ingest, "decide", real_decide)
+        assert len(left) == 40 - pipeline.intake.ingest.BATCH and all(r["attempts"] == 0 for r in left)
+        monkeypatch.setattr(pipeline.intake.ingest, "decide", real_decide)
         p.stop_requested = False
-        assert p.poll().processed == 40 - pipeline.ingest.BATCH
+        assert p.poll().processed == 40 - pipeline.intake.ingest.BATCH
     assert len(export(config_path, tmp_path)["messages"]) == 40

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
-
 import lobuild as lo
 import mailbuild as mb
+import pytest
 from lobuild import COVER, M
-from parsers.read_mail import read_mail
+
 from parsers.read_file import extract_file
+from parsers.read_mail import read_mail
 from parsers.values import normalize_activity
-from pipeline.decide import dedupe_activities
+from pipeline.judge.decide import dedupe_activities
 
 pytestmark = pytest.mark.skipif(not lo.available(), reason="LibreOffice (soffice) is not installed: "
                                 "bash setup.sh --test, or apt-get install libreoffice-calc-nogui libreoffice-writer-nogui")

@@ -7,22 +7,29 @@ import random
 import time
 import tracemalloc
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import mailparser
 import pytest
+from corpus import CORPUS as _ROOT
+from mailbuild import (
+    b_word,
+    file_part,
+    mail,
+    multipart,
+    part,
+    q_word,
+    rfc822_part,
+    split_b_words,
+    text_part,
+)
 
 from parsers.mailtext import cjk_count
 from parsers.mime import parse_message
 from parsers.parsed import Envelope
-from mailbuild import (
-    b_word, file_part, mail, multipart, part, q_word, rfc822_part, split_b_words, text_part,
-)
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 NAME = "2025年科普月活动总结.docx"
-from corpus import CORPUS as _ROOT
 
 CORPUS = _ROOT / "mail"
 

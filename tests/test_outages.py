@@ -11,17 +11,17 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from admin_helpers import write_config
+from servers import SmtpSink, close_sockets
+from test_outbox import mail
 
-import pipeline.mailbox as mailbox
+import pipeline.intake.mailbox as mailbox
 from outbox.queue import flush
 from outbox.smtp import SmtpTransport
 from parsers.sandbox import Sandbox
-from pipeline.store import Store
-from admin_helpers import write_config
+from pipeline.ledger.store import Store
 from run import main
 from samples import generate
-from servers import SmtpSink, close_sockets
-from test_outbox import mail
 
 
 class CuttingProxy:
@@ -267,7 +267,7 @@ def test_sfq_throttle_waits_5xx_fails_and_both_are_reported(tmp_path, smtp_sink)
 
 def test_a_mail_loop_is_capped_per_recipient_per_day(tmp_path, smtp_sink):
     from outbox.compose import compose, to_wire
-    from pipeline.records import Outgoing
+    from pipeline.ledger.records import Outgoing
 
     store = Store(tmp_path / "l.sqlite3")
     for n in range(14):  # an autoresponder that keeps writing back

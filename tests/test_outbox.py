@@ -5,8 +5,8 @@ from outbox.compose import compose, to_wire
 from outbox.queue import flush
 from outbox.render import render
 from outbox.smtp import FolderTransport, SmtpTransport
-from pipeline.records import Outgoing
-from pipeline.store import Store
+from pipeline.ledger.records import Outgoing
+from pipeline.ledger.store import Store
 
 
 def mail(n: int, subject="【已收到】路南区：总结") -> Outgoing:

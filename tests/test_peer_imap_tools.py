@@ -15,8 +15,8 @@ import json
 import re
 
 import pytest
-
 from corpus import CORPUS
+
 from parsers.mime import parse_message
 
 PEER = CORPUS / "peer" / "imap_tools"

@@ -7,11 +7,11 @@ import email
 import email.policy
 import shlex
 
-import pytest
-
 import clientmail
-from pipeline.store import Store
+import pytest
 from servers import SmtpSink, new_account
+
+from pipeline.ledger.store import Store
 
 
 @pytest.fixture(scope="module")

@@ -5,11 +5,11 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from admin_helpers import export, load, write_config
-from pipeline.app import Pipeline
+
 from pipeline.config import load_config
-from pipeline.worker import serve
+from pipeline.runtime.app import Pipeline
+from pipeline.runtime.worker import serve
 from run import main
 from samples import generate
 
@@ -94,10 +94,10 @@ def test_reminders_once_per_unit_per_day_across_restarts(imap_account, smtp_sink
 
 def test_a_reminder_not_yet_sent_is_withdrawn_when_the_unit_submits(tmp_path):
     """The sending limit held a reminder back; meanwhile the unit's summary arrived: it must not go out."""
-    from pipeline.records import MessageResult, Outgoing
-    from pipeline.reminders import reminders_between
-    from pipeline.registry import Registry, Unit
-    from pipeline.store import Store
+    from pipeline.campaign.registry import Registry, Unit
+    from pipeline.ledger.records import MessageResult, Outgoing
+    from pipeline.ledger.store import Store
+    from pipeline.outbound.reminders import reminders_between
 
     store = Store(tmp_path / "ledger.sqlite3")
     for unit in ("lu_nan", "luxnan"):  # "_" must not act as a LIKE wildcard

@@ -13,10 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
-
 from admin_helpers import write_config
-from samples import generate
 from servers import close_sockets
+
+from samples import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -162,13 +162,13 @@ def test_serve_keeps_the_outbox_and_the_digest_on_schedule_while_the_mailbox_is_
                                                                                        caplog):
     from datetime import datetime, timezone
 
-    import pipeline.worker as worker
+    import pipeline.runtime.worker as worker
     from outbox.compose import compose, to_wire
-    from pipeline.app import Pipeline
     from pipeline.config import load_config
+    from pipeline.ledger.records import Outgoing
+    from pipeline.ledger.store import Store
     from pipeline.locks import try_lock
-    from pipeline.records import Outgoing
-    from pipeline.store import Store
+    from pipeline.runtime.app import Pipeline
 
     monkeypatch.setattr(worker, "FLUSH_EVERY", 0.5)
     mails = sample.mails[:4]
@@ -362,12 +362,13 @@ def _limit_mails(sender: str, unit_name: str) -> dict[str, bytes]:
 
 
 def test_every_limit_that_drops_data_names_itself_in_the_ack_and_the_review_item(tmp_path, sample):
-    import yaml
     from email import message_from_bytes, policy
 
-    from pipeline.app import Pipeline
+    import yaml
+
+    from pipeline.admin.review import review_items
     from pipeline.config import load_config
-    from pipeline.review import review_items
+    from pipeline.runtime.app import Pipeline
 
     unit = next(u for u in sample.units if u.emails)
     inbox = tmp_path / "inbox"

@@ -4,8 +4,8 @@ import re
 from email import message_from_bytes, policy
 
 import pytest
-
 from admin_helpers import export, load, write_config
+
 from run import main
 from samples import generate
 

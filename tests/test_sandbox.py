@@ -2,13 +2,12 @@
 import os
 import sys
 import time
-from pathlib import Path
 
 import pytest
+from corpus import CORPUS
 
 from parsers.sandbox import LIMIT_REASON, Sandbox, SandboxFailure
 
-from corpus import CORPUS
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_AS is Linux-only")
 
 

@@ -9,8 +9,7 @@ from email.policy import SMTP
 import pytest
 from imapclient import IMAPClient
 from imapclient.exceptions import LoginError
-
-from servers import Dovecot, SmtpSink, live_group_members, free_port
+from servers import Dovecot, SmtpSink, free_port, live_group_members
 
 CST = timezone(timedelta(hours=8))
 

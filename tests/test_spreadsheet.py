@@ -8,13 +8,12 @@ import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
-import pytest
-
 import officebuild as ob
+import pytest
+from corpus import CORPUS as _ROOT
+
 from parsers import spreadsheet
 from parsers.spreadsheet import Sheet, SpreadsheetError, read_workbook
-
-from corpus import CORPUS as _ROOT
 
 CORPUS = _ROOT / "office"
 SHEET_EXTS = {".xlsx", ".xlsm", ".xlsb", ".xls", ".ods", ".et", ".xml", ".zip", ".ooxml"}
@@ -140,7 +139,7 @@ def test_every_corpus_file_returns_or_raises_spreadsheet_error():
     if died:
         # Known: edr__Test_git_issue_382_oom.xls (calamine OOM abort). The pipeline's sandbox
         # isolates these in production; here we only make them visible.
-        warnings.warn(f"calamine killed the child process on: {died}")
+        warnings.warn(f"calamine killed the child process on: {died}", stacklevel=2)
     assert set(died) <= {"edr__Test_git_issue_382_oom.xls"}, died
     ok = sum(out == "ok" for out in results.values())
     assert ok >= len(paths) // 2  # most real files read

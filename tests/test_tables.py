@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from datetime import date
 
+import officebuild as ob
 import pytest
 
-import officebuild as ob
 from parsers.docx import read_docx
 from parsers.spreadsheet import read_workbook
 from parsers.tables import extract_activities

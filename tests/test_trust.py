@@ -6,18 +6,17 @@ from __future__ import annotations
 import json
 import os
 import stat
-from pathlib import Path
 
 import pytest
 import yaml
-
 from mailbuild import b_word, file_part, mail, multipart, text_part
 from officebuild import activity_workbook
-from pipeline.store import Store
-from pipeline.trust import AUTH_FLAG, SENDER_FLAG, auth_failures
+from servers import SmtpSink
+
+from pipeline.judge.trust import AUTH_FLAG, SENDER_FLAG, auth_failures
+from pipeline.ledger.store import Store
 from run import main
 from samples import generate
-from servers import SmtpSink
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

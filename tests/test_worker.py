@@ -11,14 +11,14 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-
 from admin_helpers import export, load, write_config
-from pipeline.app import Pipeline
+from truth import compare
+
 from pipeline.config import load_config
-from pipeline.worker import Backoff, IdleWatcher, serve
+from pipeline.runtime.app import Pipeline
+from pipeline.runtime.worker import Backoff, IdleWatcher, serve
 from run import main
 from samples import generate
-from truth import compare
 
 ROOT = Path(__file__).resolve().parents[1]
 UTC = timezone.utc
@@ -157,7 +157,7 @@ class _FakeClient:
 
 
 def _fake_source(monkeypatch, clients):
-    import pipeline.mailbox as mailbox
+    import pipeline.intake.mailbox as mailbox
 
     class FakeSource:
         def __init__(self, config):
@@ -199,7 +199,7 @@ def test_idle_renews_reconnects_and_falls_back(monkeypatch):
 
 def test_dead_mailbox_backs_off_and_the_worker_carries_on(tmp_path, smtp_sink, sample, monkeypatch, imap_account,
                                                          caplog):
-    from pipeline.mailbox import MailSourceError
+    from pipeline.intake.mailbox import MailSourceError
 
     config = load_config(write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch))
     calls = []
@@ -226,7 +226,7 @@ def test_dead_mailbox_backs_off_and_the_worker_carries_on(tmp_path, smtp_sink, s
 def test_sending_limits_defer_and_retry_with_the_sink(tmp_path, smtp_sink, sample, monkeypatch, imap_account):
     from outbox.compose import compose, to_wire
     from outbox.queue import flush
-    from pipeline.records import Outgoing
+    from pipeline.ledger.records import Outgoing
 
     config = load_config(write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch))
     with Pipeline(config) as pipeline:

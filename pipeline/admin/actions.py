@@ -1,6 +1,6 @@
 """Admin actions, carried out the same way from the command line and from the console, and recorded.
 
-Each action is a function of ``pipeline/review.py`` (assign, reprocess, dismiss, restore) or of this
+Each action is a function of ``pipeline/admin/review.py`` (assign, reprocess, dismiss, restore) or of this
 module (confirm or resend an outgoing mail). ``perform`` runs one and writes who asked for it,
 when, and what came of it to the ledger's audit table, whether it succeeded or not.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 import getpass
 import json
 
-from . import review
-from .review import ReviewError
+from pipeline.admin import review
+from pipeline.admin.review import ReviewError
 
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
              "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取"}

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from parsers.mailtext import utf8_or_gb18030
-
-from .config import CATEGORIES, ConfigError
+from pipeline.config import CATEGORIES, ConfigError
 
 REQUIRED_COLUMNS = ("unit_id", "name", "category", "aliases", "emails")
 _LIST_SPLIT = re.compile(r"[;；,，、\s]+")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
-from .registry import Registry
+from pipeline.campaign.registry import Registry
 
 
 @dataclass
@@ -74,7 +74,7 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
 
 
 def standing(m: Mapping) -> str:
-    """own | forward | unverified (see pipeline/decide.py); ledgers from before it was kept count as own."""
+    """own | forward | unverified (see pipeline/judge/decide.py); ledgers from before it was kept count as own."""
     try:
         return m["standing"] or "own"
     except (KeyError, IndexError):

@@ -22,17 +22,16 @@ from parsers.mime import parse_message
 from parsers.parsed import FileResult
 from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, strip_data
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
-
-from .campaign import current_list_keys, message_statuses, standing
-from .config import Config
-from .decide import Context, decide, unreadable_result
-from .failures import is_machine_fault
-from .mail_archive import Archive
-from .mailbox import Fetched, header_date, message_key, open_source
-from .records import Arrival, MessageResult
-from .registry import Registry
-from .replies import build_ack, build_notice
-from .store import Store
+from pipeline.campaign.registry import Registry
+from pipeline.campaign.standing import current_list_keys, message_statuses, standing
+from pipeline.config import Config
+from pipeline.failures import is_machine_fault
+from pipeline.intake.mail_archive import Archive
+from pipeline.intake.mailbox import Fetched, header_date, message_key, open_source
+from pipeline.judge.decide import Context, decide, unreadable_result
+from pipeline.ledger.records import Arrival, MessageResult
+from pipeline.ledger.store import Store
+from pipeline.outbound.replies import build_ack, build_notice
 
 log = logging.getLogger(__name__)
 BATCH = 16  # messages read in the sandbox at once: enough to keep both cores busy

@@ -18,9 +18,8 @@ from pathlib import Path
 from typing import Iterator
 
 from faults import checkpoint
-
-from .mail_archive import sha256_hex
-from .config import MailboxConfig
+from pipeline.config import MailboxConfig
+from pipeline.intake.mail_archive import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -300,7 +299,7 @@ class ImapSource:
         for start in range(0, len(uids), step):
             chunk = uids[start:start + step]
             response = self._call(f"fetching UIDs {chunk[0]}..{chunk[-1]}",
-                                  lambda c: c.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"]))
+                                  lambda c, chunk=chunk: c.fetch(chunk, ["BODY.PEEK[]", "INTERNALDATE"]))
             batch = []
             for uid in chunk:  # unsolicited FETCH responses of other UIDs are ignored
                 data = response.get(uid)
@@ -318,7 +317,7 @@ class ImapSource:
         for start in range(0, len(uids), 500):
             chunk = uids[start:start + 500]
             response = self._call("reading Message-IDs",
-                                  lambda c: c.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]))
+                                  lambda c, chunk=chunk: c.fetch(chunk, ["BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"]))
             for uid in chunk:
                 data = response.get(uid) or {}
                 header = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"") or b""

@@ -2,7 +2,7 @@
 
 ``decide`` is pure: what the parsers read, plus the registry and the remembered senders, in; a
 ``MessageResult`` out. ``Reader`` runs the parsers in the sandbox; the message path around both
-(claim, read, decide, acknowledge, commit) is ``pipeline/ingest.py``.
+(claim, read, decide, acknowledge, commit) is ``pipeline/intake/ingest.py``.
 """
 from __future__ import annotations
 
@@ -10,19 +10,17 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-
 from email.parser import BytesHeaderParser
 
-from parsers.read_mail import MailContent
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.parsed import LIMIT_FLAG, Activity, FileResult
-
-from .classify import classify, own_text
-from .config import Config
-from .identify import NameIndex, identify
-from .records import FileRecord, MessageResult
-from .registry import Registry
-from .trust import trust_notes
+from parsers.read_mail import MailContent
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+from pipeline.judge.classify import classify, own_text
+from pipeline.judge.identify import NameIndex, identify
+from pipeline.judge.trust import trust_notes
+from pipeline.ledger.records import FileRecord, MessageResult
 
 log = logging.getLogger(__name__)
 

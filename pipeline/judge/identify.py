@@ -21,8 +21,7 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 from parsers.parsed import Envelope, FileResult
-
-from .registry import Registry, Unit
+from pipeline.campaign.registry import Registry, Unit
 
 PREFIXES = ("河北省", "唐山市", "唐山", "市级", "市")
 SUFFIXES = ("全民科学素质工作领导小组办公室", "全民科学素质领导小组办公室", "领导小组办公室", "科学技术协会",

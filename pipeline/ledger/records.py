@@ -56,7 +56,7 @@ class MessageResult:
     reply_to: str = ""
     references: str = ""
     excerpt: str = ""  # start of the body, for mail a person should answer
-    standing: str | None = None  # own | forward | unverified (pipeline/decide.py ``standing``); None without a unit
+    standing: str | None = None  # own | forward | unverified (pipeline/judge/decide.py ``standing``); None without a unit
 
 
 @dataclass

@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Iterator
 
 from faults import checkpoint
-
-from .records import Arrival, MessageResult, Outgoing
+from pipeline.ledger.records import Arrival, MessageResult, Outgoing
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -34,7 +33,7 @@ CREATE TABLE IF NOT EXISTS messages (
     carries_list INTEGER, carries_narrative INTEGER,
     narrative TEXT, fixes TEXT, notes TEXT, excerpt TEXT,
     processed_at TEXT,
-    standing TEXT                               -- own | forward | unverified (pipeline/decide.py)
+    standing TEXT                               -- own | forward | unverified (pipeline/judge/decide.py)
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages(state);
 CREATE INDEX IF NOT EXISTS messages_unit ON messages(unit_id);

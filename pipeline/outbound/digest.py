@@ -19,16 +19,15 @@ from pathlib import Path
 from outbox.compose import compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
-
-from .chart import SHORT_LABELS
-from .config import CATEGORIES
-from .export import dataset
-from .records import Outgoing
-from .reminders import reminders_between
-from .trust import AUTH_FLAG, SENDER_FLAG
-from .review import console_url, questions, review_items
-from .wording import STATUS_CN, cn_date, short_time
-from .workbook import write_workbook
+from pipeline.config import CATEGORIES
+from pipeline.judge.trust import AUTH_FLAG, SENDER_FLAG
+from pipeline.ledger.records import Outgoing
+from pipeline.outbound.reminders import reminders_between
+from pipeline.reporting.chart import SHORT_LABELS
+from pipeline.reporting.export import dataset
+from pipeline.reporting.review_queue import console_url, questions, review_items
+from pipeline.reporting.wording import STATUS_CN, cn_date, short_time
+from pipeline.reporting.workbook import write_workbook
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +104,7 @@ def _undelivered(store) -> list[dict]:
 
 
 def _trust_items(data: dict, ledger: dict[str, dict], names: dict, store) -> list[dict]:
-    """Submissions whose sender could not be vouched for (pipeline/trust.py), and what became of them."""
+    """Submissions whose sender could not be vouched for (pipeline/judge/trust.py), and what became of them."""
     noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
     items = []
     for m in data["messages"]:
@@ -197,7 +196,7 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
     context = digest_context(pipeline, data, today, since=since, cutoff=cutoff, by_arrival=by_arrival)
     chart = None
     try:
-        from .chart import progress_chart
+        from pipeline.reporting.chart import progress_chart
 
         chart = progress_chart(context["categories"],
                                submissions_per_day(data, config.campaign.period[0], min(today, config.campaign.period[1])))

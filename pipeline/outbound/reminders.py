@@ -14,10 +14,9 @@ from datetime import date
 
 from outbox.compose import compose, to_wire
 from outbox.render import render
-
-from .config import CATEGORIES
-from .records import Outgoing
-from .wording import OFFICE, cn_date
+from pipeline.config import CATEGORIES
+from pipeline.ledger.records import Outgoing
+from pipeline.reporting.wording import OFFICE, cn_date
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +57,7 @@ def due_day(config, today: date) -> bool:
 
 def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderReport:
     """Queue today's reminders (if today is a reminder day) and send them within the sending limits."""
-    from .export import dataset
+    from pipeline.reporting.export import dataset
 
     config = pipeline.config
     report = ReminderReport(today)

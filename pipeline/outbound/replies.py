@@ -5,11 +5,10 @@ import re
 
 from outbox.compose import compose, to_wire
 from outbox.render import render
-
-from .config import Config
-from .records import MessageResult, Outgoing
-from .registry import Registry
-from .wording import OFFICE, cn_datetime
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+from pipeline.ledger.records import MessageResult, Outgoing
+from pipeline.reporting.wording import OFFICE, cn_datetime
 
 STATUS_TEXT = {"parsed": "已读取", "skipped": "未读取", "failed": "无法读取"}
 

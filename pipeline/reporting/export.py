@@ -7,11 +7,11 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .campaign import current_list_keys, message_statuses, unit_progress
-from .config import Config
-from .registry import Registry
-from .store import Store
-from .workbook import neutralise, write_workbook
+from pipeline.campaign.registry import Registry
+from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
+from pipeline.config import Config
+from pipeline.ledger.store import Store
+from pipeline.reporting.workbook import neutralise, write_workbook
 
 ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "location", "organizer", "format",
                    "participants", "participants_offline", "participants_online", "source"]

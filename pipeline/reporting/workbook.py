@@ -10,9 +10,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .config import CATEGORIES
-from .wording import FORMAT_CN, STATUS_CN
-
+from pipeline.config import CATEGORIES
+from pipeline.reporting.wording import FORMAT_CN, STATUS_CN
 
 
 def neutralise(value):

@@ -2,7 +2,7 @@
 
 ``Pipeline`` holds what a command needs open (config, registry, ledger, archive, parser processes,
 the ingest lock); the message path itself (fetch → archive → record → read → decide → commit) is
-``pipeline/ingest.py``, and sending is ``outbox/``.
+``pipeline/intake/ingest.py``, and sending is ``outbox/``.
 """
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from faults import checkpoint
 from outbox.queue import FlushReport, flush
 from outbox.smtp import FolderTransport, SmtpTransport
 from parsers.sandbox import Sandbox
-
-from .config import Config
-from .ingest import CycleReport, Ingestor
-from .locks import FileLock, try_lock
-from .mail_archive import Archive
-from .mailbox import MailSourceError
-from .registry import Registry, load_registry
-from .store import Store
+from pipeline.campaign.registry import Registry, load_registry
+from pipeline.config import Config
+from pipeline.intake.ingest import CycleReport, Ingestor
+from pipeline.intake.mail_archive import Archive
+from pipeline.intake.mailbox import MailSourceError
+from pipeline.ledger.store import Store
+from pipeline.locks import FileLock, try_lock
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ import argparse
 import logging
 import sys
 
-from . import failures
-from .app import Pipeline
-from .config import Config
-from .export import WRITERS, dataset
-from .mailbox import MailSourceError
+from pipeline import failures
+from pipeline.config import Config
+from pipeline.intake.mailbox import MailSourceError
+from pipeline.reporting.export import WRITERS, dataset
+from pipeline.runtime.app import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +21,8 @@ def cmd_poll(pipeline: Pipeline, args) -> int:
 
 
 def cmd_reingest(pipeline: Pipeline, args) -> int:
-    from .actions import command_line_actor, perform
-    from .review import ReviewError
+    from pipeline.admin.actions import command_line_actor, perform
+    from pipeline.admin.review import ReviewError
 
     try:
         print(perform(pipeline, command_line_actor(), "reingest", args.since, args.until,
@@ -70,7 +70,7 @@ def cmd_status(pipeline: Pipeline, args) -> int:
 
 
 def _ingesting_now(data_dir) -> str | None:
-    from .locks import describe_holder, try_lock
+    from pipeline.locks import describe_holder, try_lock
 
     lock = try_lock(data_dir / "ingest.lock", "status")
     if lock is None:
@@ -80,23 +80,23 @@ def _ingesting_now(data_dir) -> str | None:
 
 
 def cmd_digest(pipeline: Pipeline, args) -> int:
-    from .digest import send_digest
+    from pipeline.outbound.digest import send_digest
 
     print(send_digest(pipeline, args.date, dry_run=args.dry_run))
     return 0
 
 
 def cmd_serve(pipeline: Pipeline, args) -> int:
-    from .console import console_beside
-    from .worker import serve
+    from pipeline.runtime.console import console_beside
+    from pipeline.runtime.worker import serve
 
     with console_beside(pipeline.config):  # the web console in a thread, when console.enabled
         return serve(pipeline)
 
 
 def cmd_review(pipeline: Pipeline, args) -> int:
-    from . import review
-    from .actions import command_line_actor, perform
+    from pipeline.admin import review
+    from pipeline.admin.actions import command_line_actor, perform
 
     try:
         if args.action == "list":
@@ -117,7 +117,7 @@ def cmd_review(pipeline: Pipeline, args) -> int:
 def cmd_remind(pipeline: Pipeline, args) -> int:
     from datetime import datetime
 
-    from .reminders import due_day, send_reminders
+    from pipeline.outbound.reminders import due_day, send_reminders
 
     config = pipeline.config
     day = args.date or datetime.now(config.campaign.tz).date()
@@ -141,8 +141,8 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
                   f"       {row['last_error'] or ''}")
         print(f"{len(problems)} mail(s) need a look" if problems else "nothing: every mail was delivered or is queued")
         return 0
-    from .actions import command_line_actor, perform
-    from .review import ReviewError
+    from pipeline.admin.actions import command_line_actor, perform
+    from pipeline.admin.review import ReviewError
 
     try:
         print(perform(pipeline, command_line_actor(), args.action, args.id))
@@ -153,7 +153,7 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
 
 
 def cmd_console(pipeline: Pipeline, args) -> int:
-    from .console import ConsoleError, run_console
+    from pipeline.runtime.console import ConsoleError, run_console
 
     try:
         return run_console(pipeline.config, host=args.host, port=args.port)

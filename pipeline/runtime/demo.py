@@ -10,9 +10,9 @@ from pathlib import Path
 
 import yaml
 
-from .app import Pipeline
-from .config import load_config
-from .export import dataset, write_json, write_xlsx
+from pipeline.config import load_config
+from pipeline.reporting.export import dataset, write_json, write_xlsx
+from pipeline.runtime.app import Pipeline
 
 
 def write_season(folder: Path, sample) -> Path:

@@ -28,10 +28,10 @@ from typing import Callable
 
 import schedule
 
-from .failures import explain, forget, remember
-from .locks import Busy, FileLock
-from .mailbox import MailSourceError
-from .store import utcnow
+from pipeline.failures import explain, forget, remember
+from pipeline.intake.mailbox import MailSourceError
+from pipeline.ledger.store import utcnow
+from pipeline.locks import Busy, FileLock
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class IdleWatcher:
         self.connections = 0  # for tests and logs
 
     def _open(self) -> bool:
-        from .mailbox import ImapSource
+        from pipeline.intake.mailbox import ImapSource
 
         source = ImapSource(self.config)
         source.__enter__()
@@ -158,8 +158,8 @@ class IdleWatcher:
 
 def daily_job(pipeline, now: datetime) -> str | None:
     """Reminders (on their days) and then the digest, once per campaign-local day after digest_at."""
-    from .digest import send_digest
-    from .reminders import send_reminders
+    from pipeline.outbound.digest import send_digest
+    from pipeline.outbound.reminders import send_reminders
 
     config = pipeline.config
     local = now.astimezone(config.campaign.tz)
@@ -193,7 +193,7 @@ class SideJobs(threading.Thread):
         self.join()
 
     def run(self) -> None:
-        from .app import Pipeline
+        from pipeline.runtime.app import Pipeline
 
         try:
             with Pipeline(self.config, self.registry) as pipeline:

@@ -5,11 +5,11 @@
 (``run.py console``) or in a thread beside ``serve``. Flask is imported only when a console is
 made, so `serve` without ``console.enabled`` never needs it.
 """
-from .server import PASSWORD_ENV, ConsoleError, console_beside, run_console
+from pipeline.runtime.console.server import PASSWORD_ENV, ConsoleError, console_beside, run_console
 
 
 def create_app(config, **options):
-    from .web import create_app as create
+    from pipeline.runtime.console.web import create_app as create
 
     return create(config, **options)
 

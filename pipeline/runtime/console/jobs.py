@@ -11,8 +11,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass
 
-from ..actions import perform
-from ..app import Pipeline
+from pipeline.admin.actions import perform
+from pipeline.runtime.app import Pipeline
 
 log = logging.getLogger(__name__)
 

@@ -51,7 +51,7 @@ def make_server(config, host: str | None = None, port: int | None = None):
     """A waitress server for the console (not yet running); port 0 picks a free one."""
     from waitress.server import create_server
 
-    from .web import create_app
+    from pipeline.runtime.console.web import create_app
 
     host = host or config.console.host
     port = config.console.port if port is None else port

@@ -12,15 +12,15 @@ from urllib.parse import quote as url_quote
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
-from ..actions import ACTION_CN, perform
-from ..config import CATEGORIES
-from ..digest import category_progress, digest_context, submissions_per_day
-from ..export import dataset
-from ..review import ReviewError, questions, review_items
-from ..wording import STATUS_CN, short_time
-from ..workbook import write_workbook
-from .jobs import ReingestJob, start_reingest
-from .web import actor, exclusive, pipeline, settings, worker_alive
+from pipeline.admin.actions import ACTION_CN, perform
+from pipeline.admin.review import ReviewError, questions, review_items
+from pipeline.config import CATEGORIES
+from pipeline.outbound.digest import category_progress, digest_context, submissions_per_day
+from pipeline.reporting.export import dataset
+from pipeline.reporting.wording import STATUS_CN, short_time
+from pipeline.reporting.workbook import write_workbook
+from pipeline.runtime.console.jobs import ReingestJob, start_reingest
+from pipeline.runtime.console.web import actor, exclusive, pipeline, settings, worker_alive
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 OUTBOX_STATE_CN = {"failed": "发送失败", "unconfirmed": "未确认是否送达", "suppressed": "超过每日上限未发送"}
@@ -82,7 +82,7 @@ def register(app) -> None:
 
     @app.route("/chart.png")
     def chart():
-        from ..chart import progress_chart
+        from pipeline.reporting.chart import progress_chart
 
         p = pipeline()
         now = _now()
@@ -182,8 +182,8 @@ def register(app) -> None:
 
     @app.route("/mail/file")
     def mail_file():
-        from parsers.read_mail import attachment_label
         from parsers.mime import parse_message
+        from parsers.read_mail import attachment_label
         from parsers.sandbox import SandboxFailure
 
         row, name = _row(), request.args.get("name", "")

@@ -20,9 +20,9 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 
-from ..app import Pipeline
-from ..locks import holder
-from .server import is_loopback
+from pipeline.locks import holder
+from pipeline.runtime.app import Pipeline
+from pipeline.runtime.console.server import is_loopback
 
 HERE = Path(__file__).parent
 OPEN_ENDPOINTS = {"login", "static"}
@@ -105,7 +105,7 @@ def create_app(config, *, password: str | None = None, clock=time.time) -> Flask
         session.clear()
         return redirect(url_for("login"))
 
-    from .views import register
+    from pipeline.runtime.console.views import register
 
     register(app)
     return app

@@ -1,0 +1,1 @@
+"""Mail coming in: the sources (IMAP, Maildir), the raw archive, and the message path (``ingest``)."""

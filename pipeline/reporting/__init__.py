@@ -1,0 +1,1 @@
+"""What the office reads: the dataset (export), its workbook, the chart and the Chinese wording they share."""
