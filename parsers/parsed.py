@@ -67,7 +67,11 @@ class RawActivity:
 
     fields: dict[str, Any]
     extra: dict[str, Any] = field(default_factory=dict)  # unknown columns, header -> value
-    source: str = ""  # "file.xlsx!Sheet1!R7" or "file.docx!表2!R3"
+    source: str = ""  # "file.xlsx!Sheet1!R7" or "file.docx!表2!R3"; for a proposal, in words: "扫描件第1页第3行"
+    # Rows read where there is no table (OCR of a scan or photo, prose) are proposals: how sure the reader is
+    # (0..1), and the text it read them from (the paragraph, the OCR line), shown to the person who confirms.
+    confidence: float | None = None
+    evidence: str = ""
 
 
 @dataclass
@@ -107,3 +111,5 @@ class FileResult:
     is_scan: bool = False  # a PDF or image without a text layer
     copy_of: str | None = None  # a stamped PDF of another attached Word file: that file's name
     notes: list[str] = field(default_factory=list)  # warnings worth telling an admin
+    # Rows read from a scan, a photo or prose: never counted until a person confirms them (``review confirm``)
+    proposed: list[RawActivity] = field(default_factory=list)
