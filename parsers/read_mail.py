@@ -7,11 +7,14 @@ archived raw message.
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from typing import Iterator
 
 from .mime import parse_message
 from .parsed import Activity, Envelope, FileResult
 from .read_file import extract_file
+from .scan_files import deferred
 from .values import normalize_activity
 
 
@@ -20,6 +23,7 @@ class MailContent:
     envelope: Envelope  # attachments carry no data here
     files: list[FileResult] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
+    ocr_pending: bool = False  # read with OCR deferred (``read_mail(..., ocr=False)``) and a picture waits for it
 
 
 def strip_data(envelope: Envelope) -> Envelope:
@@ -56,7 +60,7 @@ def mark_copies(files: list[FileResult]) -> None:
     """A PDF sent beside the Word file it was printed from (the stamped copy) is noted as a copy.
 
     Same name once 盖章版/扫描件 is dropped, or (for a text PDF) most of its character pairs found in
-    the Word file's text. A PDF never contributes activities, so this only informs the admins.
+    the Word file's text. A copy's rows are the Word file's rows: they are dropped, not counted twice.
     """
     words = [f for f in files if f.kind in ("docx", "doc", "wps", "odt") and f.status == "parsed"]
     for pdf in (f for f in files if f.kind == "pdf" and f.status == "parsed"):
@@ -66,17 +70,25 @@ def mark_copies(files: list[FileResult]) -> None:
             same_text = len(a) >= 50 and len(a & b) >= 0.8 * len(a)
             if same_name or same_text:
                 pdf.copy_of = word.name
+                pdf.activities, pdf.proposed = [], []
                 pdf.notes.append(COPY_NOTE.format(pdf=pdf.name.rsplit("/", 1)[-1],
                                                   word=word.name.rsplit("/", 1)[-1]))
                 break
 
 
-def read_mail(raw: bytes, year: int) -> MailContent:
-    """Parse a whole mail and read every attachment (the common, fast path)."""
+def read_mail(raw: bytes, year: int, ocr: bool = True) -> MailContent:
+    """Parse a whole mail and read every attachment (the common, fast path). With ``ocr=False`` pictures
+    are not read (OCR takes seconds a page): ``ocr_pending`` then says whether the mail has any."""
     envelope = parse_message(raw)
     files: list[FileResult] = []
-    for attachment in envelope.attachments:
-        files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
-                              attachment.content_type)
+    with deferred() if not ocr else _nothing() as waiting:
+        for attachment in envelope.attachments:
+            files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
+                                  attachment.content_type)
     mark_copies(files)
-    return MailContent(strip_data(envelope), files, files_to_activities(files, year))
+    return MailContent(strip_data(envelope), files, files_to_activities(files, year), ocr_pending=bool(waiting))
+
+
+@contextmanager
+def _nothing() -> Iterator[list[str]]:
+    yield []
