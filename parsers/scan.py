@@ -46,13 +46,12 @@ def read_page(img: np.ndarray, where: str) -> PageRead:
         return PageRead(notes=[NO_TEXT.format(where=where)])
     up = upright(img, boxes, small.shape[1] / img.shape[1])
     page, turned = up.img, up.turned
-    page = _without_red(page)
-    lines = ocr_engine.read_lines(page)
+    clean = _without_red(page)
+    lines = ocr_engine.read_lines(clean)
     if _doubtful(lines):  # upside down (or 270°: a quarter turn too few) reads as gibberish
-        flipped = np.ascontiguousarray(page[::-1, ::-1])
-        other = ocr_engine.read_lines(flipped)
+        other = ocr_engine.read_lines(np.ascontiguousarray(clean[::-1, ::-1]))
         if _weight(other) > _weight(lines) * 1.2:
-            page, lines, turned = flipped, other, (turned + 180) % 360
+            page, lines, turned = np.ascontiguousarray(page[::-1, ::-1]), other, (turned + 180) % 360
     text = "\n".join(" ".join(li.text for li in row) for row in scan_grid.text_rows(lines))
     if not lines:
         return PageRead(notes=[NO_TEXT.format(where=where)], turned=turned)
@@ -62,10 +61,16 @@ def read_page(img: np.ndarray, where: str) -> PageRead:
 
 
 def _without_red(img: np.ndarray) -> np.ndarray:
-    """The red channel as a grey page: black print stays, a red stamp (seal, signature) nearly vanishes, so
-    it neither hides the cells beneath it nor adds its own words to them."""
+    """The red channel, against the local paper tone, as a grey page: black print stays black; a red seal or
+    signature, light in that channel, turns white with the paper, so it neither hides the cells beneath it
+    nor adds its own words to them. Uneven light and speckle go with it."""
+    import cv2
+
     red = np.ascontiguousarray(img[:, :, 0])
-    return np.repeat(red[:, :, None], 3, axis=2)
+    paper = cv2.morphologyEx(red, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (15, 15)))
+    ratio = red.astype(np.float32) / np.maximum(paper.astype(np.float32), 1.0)
+    grey = (np.clip((ratio - 0.25) / (0.8 - 0.25), 0.0, 1.0) * 255).astype(np.uint8)
+    return np.repeat(grey[:, :, None], 3, axis=2)
 
 
 def _weight(lines: list[ocr_engine.Line]) -> float:

@@ -39,7 +39,7 @@ def load_pages(data: bytes, max_pages: int = MAX_FRAMES) -> tuple[list[np.ndarra
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            im = Image.open(io.BytesIO(data))
+            im = _header_only(data)
             w, h = im.size
             if w * h > MAX_PIXELS:
                 raise ImageRefused(TOO_LARGE.format(w=w, h=h))
@@ -55,6 +55,17 @@ def load_pages(data: bytes, max_pages: int = MAX_FRAMES) -> tuple[list[np.ndarra
         raise ImageRefused(TOO_LARGE.format(w="?", h="?")) from None
     except Exception:
         raise ImageRefused(BROKEN) from None
+
+
+def _header_only(data: bytes) -> Image.Image:
+    """Opened, not decoded: Pillow reads the header only, so its own bomb check (which would refuse without
+    saying the size) is lifted for this one step; ``load_pages`` judges the size itself."""
+    saved = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None
+    try:
+        return Image.open(io.BytesIO(data))
+    finally:
+        Image.MAX_IMAGE_PIXELS = saved
 
 
 def _rgb(im: Image.Image) -> np.ndarray:

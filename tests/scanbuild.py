@@ -16,7 +16,7 @@ from html import escape
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
-from tests import lobuild as lo
+import lobuild as lo
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 

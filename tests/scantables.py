@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from tests.lobuild import COVER, M
+from lobuild import COVER, M
 
 TITLE_A = "路南区科协2025年全国科普月活动统计表"
 TABLE_A = [
