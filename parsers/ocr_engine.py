@@ -51,9 +51,10 @@ class Line:
 
 
 def threads() -> int:
-    """ONNX threads: both cores by default (OCR runs one page at a time); SUMMARY_OCR_THREADS overrides."""
+    """ONNX threads: one by default, which on 2 busy cores was faster per page than two (bench/RESULTS-ocr.md)
+    and leaves a core to the parsers of ordinary mail; SUMMARY_OCR_THREADS overrides."""
     try:
-        return max(1, int(os.environ.get("SUMMARY_OCR_THREADS", "") or min(2, os.cpu_count() or 1)))
+        return max(1, int(os.environ.get("SUMMARY_OCR_THREADS", "") or 1))
     except ValueError:
         return 1
 

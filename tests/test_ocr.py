@@ -6,6 +6,7 @@ Each page is OCR'd once per session (module fixtures); the whole file costs ~1�
 from __future__ import annotations
 
 import email.message
+import io
 import os
 import subprocess
 import sys
@@ -219,3 +220,64 @@ def test_a_large_photo_is_read_at_a_working_size():
     big = Image.new("RGB", (6000, 4000), "white")
     pages, total = load_pages(sb.encoded(big, "JPEG", quality=50))
     assert total == 1 and max(pages[0].shape[:2]) <= MAX_SIDE
+
+
+def test_ordinary_mail_is_acknowledged_before_queued_scans_are_read(tmp_path, monkeypatch):
+    """Three scan mails, then an ordinary one: the ordinary mail is settled in the first pass; the scans
+    after it, one at a time, and no more than the cycle's OCR time allows (0 s here: one a cycle), the rest
+    left pending with their attempt given back."""
+    import sqlite3
+
+    import xlsxwriter
+    import yaml
+
+    from pipeline.intake import ingest
+    from run import main
+
+    monkeypatch.setattr(ingest, "OCR_SECONDS", 0)
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    page = sb.rasterise(sb.table_pdf(st.TABLE_D), 150)
+    picture = sb.encoded(page.crop((0, 0, page.width, page.height // 3)), "PNG")
+    units = ["unit_id,name,category,aliases,emails"]
+    for i in range(3):
+        units.append(f"s{i},第{i}街道科协,county,,s{i}@example.org")
+        msg = email.message.EmailMessage()
+        msg["From"], msg["To"], msg["Subject"] = f"s{i}@example.org", "tskxpjb@126.com", f"第{i}街道科协活动表"
+        msg["Date"] = f"Sat, 20 Sep 2025 09:0{i}:00 +0800"
+        msg.set_content("活动表见附件（扫描件）。")
+        msg.add_attachment(picture, maintype="image", subtype="png", filename="活动表.png")
+        (inbox / "new" / f"{i}.scan").write_bytes(msg.as_bytes())
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet()
+    for r, row in enumerate(st.TABLE_D):
+        sheet.write_row(r, 0, row)
+    book.close()
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "plain@example.org", "tskxpjb@126.com", "丰南区科协活动表"
+    msg["Date"] = "Sat, 20 Sep 2025 09:59:00 +0800"
+    msg.set_content("活动表见附件。")
+    msg.add_attachment(buf.getvalue(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="活动表.xlsx")
+    (inbox / "new" / "9.plain").write_bytes(msg.as_bytes())
+    units.append("plain,丰南区科协,county,,plain@example.org")
+    (tmp_path / "units.csv").write_text("\n".join(units) + "\n", encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"mailbox": {"maildir": "inbox"}, "smtp": {"outdir": "sent"},
+                                      "data_dir": "var", "campaign": {"units": "units.csv"},
+                                      "extraction": {"workers": 2, "memory_budget_mb": 1024}}), encoding="utf-8")
+
+    def states() -> list[tuple[str | None, str, int]]:
+        with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
+            return db.execute("SELECT sender, state, attempts FROM messages").fetchall()
+
+    assert main(["--config", str(config), "poll"]) == 0
+    first = states()
+    assert ("plain@example.org", "done") in [(s, state) for s, state, _ in first]
+    assert sorted(state for _, state, _ in first) == ["done", "done", "pending", "pending"]
+    assert all(n == 0 for _, state, n in first if state == "pending")  # the attempt was given back
+    assert main(["--config", str(config), "poll"]) == 0
+    assert main(["--config", str(config), "poll"]) == 0
+    assert all(state == "done" for _, state, _ in states())

@@ -182,7 +182,7 @@ class Ingestor:
         so that new mail never waits behind a pile of scans for long."""
         started = time.monotonic()
         for index, (row, attempts) in enumerate(deferred):
-            if self.stop_requested or time.monotonic() - started > OCR_SECONDS:
+            if self.stop_requested or (index and time.monotonic() - started > OCR_SECONDS):  # one at least
                 left = [r["key"] for r, _ in deferred[index:]]
                 self.store.unclaim(left)
                 log.info("OCR: %d mail(s) with pictures left for the next cycle", len(left))
