@@ -7,12 +7,10 @@ archived raw message.
 from __future__ import annotations
 
 import re
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Iterator
 
 from .mime import parse_message
-from .parsed import Activity, Envelope, FileResult
+from .parsed import Activity, Attachment, Envelope, FileResult
 from .read_file import extract_file
 from .scan_files import deferred
 from .values import normalize_activity
@@ -44,6 +42,7 @@ def read_attachment(name: str, data: bytes, content_type: str, year: int) -> tup
 
 
 _COPY_WORDS = re.compile(r"[（(]?(盖章版?|盖章扫描件|扫描件|扫描版|签章版|pdf版|正式版)[)）]?", re.I)
+PICTURE_NOT_READ = "图片未作识别：本邮件的其他附件中已读出活动表"
 COPY_NOTE = "“{pdf}”是“{word}”的盖章版/副本，按同一份材料处理，不重复计入"
 
 
@@ -77,18 +76,34 @@ def mark_copies(files: list[FileResult]) -> None:
 
 
 def read_mail(raw: bytes, year: int, ocr: bool = True) -> MailContent:
-    """Parse a whole mail and read every attachment (the common, fast path). With ``ocr=False`` pictures
-    are not read (OCR takes seconds a page): ``ocr_pending`` then says whether the mail has any."""
+    """Parse a whole mail and read every attachment (the common, fast path).
+
+    Pictures (scans, photos, pictures in Word files) are read by OCR only when no attachment of the mail
+    holds an activity table: beside an Excel list they are the activities' photos, or a stamped copy. With
+    ``ocr=False`` they are not read at all (OCR takes seconds a page): ``ocr_pending`` then says whether
+    the mail waits for it."""
     envelope = parse_message(raw)
-    files: list[FileResult] = []
-    with deferred() if not ocr else _nothing() as waiting:
-        for attachment in envelope.attachments:
-            files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
-                                  attachment.content_type)
+    parts: list[tuple[Attachment, list[FileResult], list[str]]] = []
+    for attachment in envelope.attachments:
+        with deferred() as waiting:
+            results = extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
+                                   attachment.content_type)
+        parts.append((attachment, results, waiting))
+    with_pictures = [i for i, (_, _, waiting) in enumerate(parts) if waiting]
+    tables = any(f.activities for _, results, _ in parts for f in results)
+    pending = False
+    if with_pictures and tables:
+        for i in with_pictures:
+            for f in parts[i][1]:
+                if f.name in parts[i][2] and f.kind == "image":
+                    f.notes.append(PICTURE_NOT_READ)
+    elif with_pictures and ocr:
+        for i in with_pictures:
+            attachment = parts[i][0]
+            parts[i] = (attachment, extract_file(attachment_label(attachment.name, attachment.path),
+                                                 attachment.data, attachment.content_type), [])
+    elif with_pictures:
+        pending = True
+    files = [f for _, results, _ in parts for f in results]
     mark_copies(files)
-    return MailContent(strip_data(envelope), files, files_to_activities(files, year), ocr_pending=bool(waiting))
-
-
-@contextmanager
-def _nothing() -> Iterator[list[str]]:
-    yield []
+    return MailContent(strip_data(envelope), files, files_to_activities(files, year), ocr_pending=pending)

@@ -15,7 +15,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 MAX_PIXELS = 60_000_000  # a 50-megapixel phone photo passes; a 600 dpi A3 scan (70 Mpx) does not
-MAX_SIDE = 2400  # pages are worked on at most this large (~200 dpi A4): enough for 10 pt text
+MAX_SIDE = 2000  # pages are worked on at most this large (~170 dpi A4): enough for 10 pt text, ~50 MB less than 2400
 MAX_FRAMES = 20  # pages of a multi-page TIFF
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 

@@ -192,6 +192,32 @@ def test_read_mail_defers_ocr_when_asked(scan_a):
     assert now.activities == []  # proposals are not activities
 
 
+def test_pictures_beside_an_activity_table_are_not_read():
+    """Beside an Excel list, a picture is the activities' photo (or a copy): no OCR, no proposals, a note."""
+    import xlsxwriter
+
+    from parsers.read_mail import PICTURE_NOT_READ
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf)
+    sheet = book.add_worksheet()
+    for r, row in enumerate(st.TABLE_D):
+        sheet.write_row(r, 0, row)
+    book.close()
+    msg = email.message.EmailMessage()
+    msg["From"], msg["To"], msg["Subject"] = "kx@example.org", "tskxpjb@126.com", "丰南区科协科普月活动表"
+    msg.set_content("活动表和现场照片见附件。")
+    msg.add_attachment(buf.getvalue(), maintype="application",
+                       subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet", filename="活动表.xlsx")
+    page = sb.rasterise(sb.table_pdf(st.TABLE_D), 150)
+    msg.add_attachment(sb.encoded(page, "JPEG"), maintype="image", subtype="jpeg", filename="现场照片.jpg")
+    for ocr in (False, True):
+        content = read_mail(msg.as_bytes(), 2025, ocr=ocr)
+        assert not content.ocr_pending and len(content.activities) == 2
+        photo = content.files[1]
+        assert photo.proposed == [] and photo.notes == [PICTURE_NOT_READ]
+
+
 def test_ocr_runs_with_the_network_cut_off(tmp_path):
     """The models ship inside the rapidocr wheel: a fresh process whose sockets all refuse to connect
     still reads a page (a release that downloads its model at first use would fail here)."""
@@ -214,7 +240,7 @@ def test_ocr_runs_with_the_network_cut_off(tmp_path):
 
 
 def test_a_large_photo_is_read_at_a_working_size():
-    """A 24-megapixel photo (6000 x 4000) is decoded reduced (JPEG draft) and worked on at most 2400 px."""
+    """A 24-megapixel photo (6000 x 4000) is decoded reduced (JPEG draft) and worked on at most MAX_SIDE px."""
     from parsers.scan_image import MAX_SIDE, load_pages
 
     big = Image.new("RGB", (6000, 4000), "white")
