@@ -51,10 +51,10 @@ class Line:
 
 
 def threads() -> int:
-    """ONNX threads: one by default, which on 2 busy cores was faster per page than two (bench/RESULTS-ocr.md)
-    and leaves a core to the parsers of ordinary mail; SUMMARY_OCR_THREADS overrides."""
+    """ONNX threads: two at most (OCR runs one mail at a time, after the cycle's other mail is settled);
+    SUMMARY_OCR_THREADS overrides (1 was faster on cores shared with other busy processes)."""
     try:
-        return max(1, int(os.environ.get("SUMMARY_OCR_THREADS", "") or 1))
+        return max(1, int(os.environ.get("SUMMARY_OCR_THREADS", "") or min(2, os.cpu_count() or 1)))
     except ValueError:
         return 1
 

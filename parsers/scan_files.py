@@ -28,6 +28,7 @@ MAX_DOCX_IMAGES = 6
 MIN_TABLE_PIXELS = 300 * 200  # smaller pictures in a Word file are logos and icons
 PAGES_CAPPED = LIMIT_FLAG + "“{name}”共{total}页扫描页，只识别了前{done}页，其余未读取"
 TIME_CAPPED = LIMIT_FLAG + "“{name}”识别用时超出上限，只识别了前{done}页（共{total}页），其余未读取"
+PAGE_FAILED = "{where}无法读取（图像数据损坏），已跳过"
 PROPOSED = "“{name}”是图片或扫描件：已识别出{n}行活动，待人工核对后计入"
 
 _defer: ContextVar[bool] = ContextVar("defer_ocr", default=False)
@@ -108,7 +109,12 @@ def _read_pages(result: FileResult, jobs: list, total: int) -> None:
         if time.monotonic() - started > MAX_SECONDS:
             result.notes.append(TIME_CAPPED.format(name=_base(result.name), done=done, total=total))
             break
-        read = read_page(page(), where)
+        try:
+            read = read_page(page(), where)
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad page (a broken image stream) must not lose the others
+            read = PageRead(notes=[PAGE_FAILED.format(where=where)])
         done += 1
         result.proposed += read.proposed
         result.notes += read.notes

@@ -180,6 +180,17 @@ class Ingestor:
         both cores, within the memory budget) after every other mail of the cycle is acknowledged. A cycle
         spends at most OCR_SECONDS here; the rest stay pending, their attempts given back, for the next cycle,
         so that new mail never waits behind a pile of scans for long."""
+        # A fresh pool: one call at a time starts one worker only, which keeps the OCR models (~500 MB)
+        # between mails; closing it afterwards gives that memory back. Two workers holding the models would
+        # pass the memory budget and be killed.
+        reader.sandbox.close()
+        try:
+            self._read_pictures_one_by_one(deferred, reader, ctx, ack_suffix, report)
+        finally:
+            reader.sandbox.close()
+
+    def _read_pictures_one_by_one(self, deferred: list[tuple[dict, int]], reader: Reader, ctx: Context,
+                                  ack_suffix: str | None, report: CycleReport) -> None:
         started = time.monotonic()
         for index, (row, attempts) in enumerate(deferred):
             if self.stop_requested or (index and time.monotonic() - started > OCR_SECONDS):  # one at least
