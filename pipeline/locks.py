@@ -11,8 +11,10 @@ import os
 import time
 from pathlib import Path
 
+from pipeline import PipelineError
 
-class Busy(Exception):
+
+class Busy(PipelineError):
     """Another process holds the lock; the message names it (pid, command) and the file."""
 
 

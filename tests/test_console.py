@@ -172,7 +172,7 @@ def test_review_decisions_from_the_page_are_the_commands_and_are_recorded(config
     assert main(["--config", str(config_path), "review", "dismiss", target, "--reason", "重复"]) == 0
     capsys.readouterr()
     store = Store(config.data_dir / "ledger.sqlite3")
-    log = [(r["actor"], r["action"], r["target"], r["ok"]) for r in store.audit_log()][::-1]
+    log = [(r.actor, r.action, r.target, r.ok) for r in store.audit_log()][::-1]
     store.close()
     assert log[:3] == [("网页:王老师", "dismiss", target, 1), ("网页:王老师", "restore", target, 1),
                        ("网页:王老师", "assign", target, 0)]
@@ -184,7 +184,7 @@ def test_review_decisions_from_the_page_are_the_commands_and_are_recorded(config
 def test_undelivered_mail_is_confirmed_or_resent_from_the_page(config_path):
     config = load_config(config_path)
     store = Store(config.data_dir / "ledger.sqlite3")
-    first, second = [r["id"] for r in store.outbox()[:2]]
+    first, second = [r.id for r in store.outbox()[:2]]
     store.outbox_mark(first, "unconfirmed", error="connection lost after the final dot")
     store.outbox_mark(second, "failed", error="550 mailbox unavailable")
     client = create_app(config).test_client()
@@ -196,7 +196,7 @@ def test_undelivered_mail_is_confirmed_or_resent_from_the_page(config_path):
     assert "未完成" in client.post("/outbox/confirm", data={"id": second, "csrf": token},
                                     follow_redirects=True).text  # failed is not unconfirmed
     client.post("/outbox/resend", data={"id": second, "csrf": token})
-    states = {r["id"]: r["state"] for r in store.outbox()}
+    states = {r.id: r.state for r in store.outbox()}
     store.close()
     assert states[first] == "sent" and states[second] == "sent"
 
@@ -246,7 +246,7 @@ def test_reingest_from_the_page_shows_its_progress(config_path):
     assert "processed" in status["result"]
     assert "已完成" in client.get("/reingest").text
     store = Store(config.data_dir / "ledger.sqlite3")
-    assert store.audit_log()[0]["action"] == "reingest"
+    assert store.audit_log()[0].action == "reingest"
     store.close()
 
 
@@ -292,7 +292,7 @@ def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
     import subprocess
     import sys
 
-    from pipeline.runtime.console.web import worker_alive
+    from pipeline.runtime.console.views import worker_alive
 
     assert worker_alive(tmp_path) is False  # never started
     (tmp_path / "worker.lock").write_text(str(os.getpid()))

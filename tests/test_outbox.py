@@ -2,7 +2,7 @@
 from datetime import datetime, timedelta, timezone
 
 from outbox.compose import compose, to_wire
-from outbox.queue import flush
+from outbox.queue import SendingLimits, flush
 from outbox.render import render
 from outbox.smtp import FolderTransport, SmtpTransport
 from pipeline.ledger.records import Outgoing
@@ -21,8 +21,8 @@ def transport(sink) -> SmtpTransport:
 
 
 def run(store, sink, now=None, per_minute=100, attempts=3):
-    return flush(store, transport(sink), sender="tskxpjb@126.com", max_per_minute=per_minute, max_per_day=1000,
-                 max_attempts=attempts, now=now)
+    return flush(store, transport(sink), sender="tskxpjb@126.com", now=now,
+                 limits=SendingLimits(max_per_minute=per_minute, max_per_day=1000, max_attempts=attempts))
 
 
 def test_compose_threads_and_marks_auto_reply():
@@ -63,7 +63,7 @@ def test_4xx_defers_then_sends(tmp_path, smtp_sink):
     report = run(store, smtp_sink)
     assert (report.sent, report.retried, report.throttled) == (0, 1, True)
     row = store.outbox()[0]
-    assert row["state"] == "pending" and "MI:SFQ" in row["last_error"]
+    assert row.state == "pending" and "MI:SFQ" in row.last_error
     assert run(store, smtp_sink).sent == 0  # not due yet
     later = datetime.now(timezone.utc) + timedelta(hours=3)
     assert run(store, smtp_sink, now=later).sent == 1
@@ -77,7 +77,7 @@ def test_5xx_fails_and_is_kept(tmp_path, smtp_sink):
     smtp_sink.fail_next(1, code=554, message="DT:SPM judged as spam", stage="RCPT")
     report = run(store, smtp_sink)
     assert (report.sent, report.failed) == (1, 1)
-    states = {r["dedupe"]: (r["state"], r["last_error"]) for r in store.outbox()}
+    states = {r.dedupe: (r.state, r.last_error) for r in store.outbox()}
     assert states["ack:1"][0] == "failed" and "554" in states["ack:1"][1]
     assert states["ack:2"][0] == "sent"
 
@@ -89,8 +89,8 @@ def test_gives_up_after_max_attempts(tmp_path, smtp_sink):
     for i in range(3):
         smtp_sink.fail_next(1, code=450, message="4.3.2 try later")
         run(store, smtp_sink, now=now + timedelta(hours=3 * (i + 1)), attempts=3)
-    assert store.outbox()[0]["state"] == "failed"
-    assert "gave up after 3 tries" in store.outbox()[0]["last_error"]
+    assert store.outbox()[0].state == "failed"
+    assert "gave up after 3 tries" in store.outbox()[0].last_error
 
 
 def test_server_down_keeps_everything(tmp_path, smtp_sink):
@@ -99,8 +99,9 @@ def test_server_down_keeps_everything(tmp_path, smtp_sink):
     port = smtp_sink.port
     smtp_sink.stop()
     down = SmtpTransport("127.0.0.1", port, use_ssl=False, starttls=False, username=None, password=None, timeout=3)
-    report = flush(store, down, sender="tskxpjb@126.com", max_per_minute=10, max_per_day=10, max_attempts=5)
-    assert report.retried == 1 and store.outbox()[0]["state"] == "pending"
+    report = flush(store, down, sender="tskxpjb@126.com",
+                   limits=SendingLimits(max_per_minute=10, max_per_day=10, max_attempts=5))
+    assert report.retried == 1 and store.outbox()[0].state == "pending"
 
 
 def test_rate_limit_leaves_the_rest_for_later(tmp_path, smtp_sink):
@@ -109,14 +110,14 @@ def test_rate_limit_leaves_the_rest_for_later(tmp_path, smtp_sink):
         store.enqueue(mail(n))
     report = run(store, smtp_sink, per_minute=2)
     assert report.sent == 2 and report.throttled
-    assert sum(r["state"] == "pending" for r in store.outbox()) == 3
+    assert sum(r.state == "pending" for r in store.outbox()) == 3
 
 
 def test_folder_transport_writes_eml(tmp_path):
     store = Store(tmp_path / "l.sqlite3")
     store.enqueue(mail(1))
-    flush(store, FolderTransport(tmp_path / "sent"), sender="x@126.com", max_per_minute=10, max_per_day=10,
-          max_attempts=3)
+    flush(store, FolderTransport(tmp_path / "sent"), sender="x@126.com",
+          limits=SendingLimits(max_per_minute=10, max_per_day=10, max_attempts=3))
     files = list((tmp_path / "sent").glob("*.eml"))
     assert len(files) == 1 and b"Auto-Submitted: auto-replied" in files[0].read_bytes()
 
@@ -176,11 +177,11 @@ def test_sending_limits_count_earlier_flushes_and_this_one(tmp_path, smtp_sink):
     for n in range(6):
         store.enqueue(mail(n))
     now = datetime.now(timezone.utc)
-    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
-                  max_attempts=3, now=now)
+    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", now=now,
+                  limits=SendingLimits(max_per_minute=2, max_per_day=3, max_attempts=3))
     assert (first.sent, first.throttled) == (2, True)
     later = now + timedelta(minutes=2)  # the minute has passed, the day has not
-    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
-                   max_attempts=3, now=later)
+    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", now=later,
+                   limits=SendingLimits(max_per_minute=2, max_per_day=3, max_attempts=3))
     assert (second.sent, second.throttled) == (1, True)
-    assert len(smtp_sink.wait_for(3)) == 3 and sum(r["state"] == "pending" for r in store.outbox()) == 3
+    assert len(smtp_sink.wait_for(3)) == 3 and sum(r.state == "pending" for r in store.outbox()) == 3

@@ -25,7 +25,7 @@ def command_line_actor() -> str:
 
 
 def _outbox_row(pipeline, mail_id: int):
-    row = next((r for r in pipeline.store.outbox() if r["id"] == mail_id), None)
+    row = pipeline.store.outbox_mail(mail_id)
     if row is None:
         raise ReviewError(f"no mail with id {mail_id} (see `outbox list`)")
     return row
@@ -34,8 +34,8 @@ def _outbox_row(pipeline, mail_id: int):
 def confirm_delivery(pipeline, mail_id: int) -> str:
     """A person checked that an ``unconfirmed`` mail did arrive."""
     row = _outbox_row(pipeline, mail_id)
-    if row["state"] != "unconfirmed":
-        raise ReviewError(f"mail {mail_id} is {row['state']}, not unconfirmed")
+    if row.state != "unconfirmed":
+        raise ReviewError(f"mail {mail_id} is {row.state}, not unconfirmed")
     pipeline.store.outbox_sent(mail_id, note="送达已由人工确认")
     return f"mail {mail_id} marked sent"
 
@@ -43,8 +43,8 @@ def confirm_delivery(pipeline, mail_id: int) -> str:
 def resend(pipeline, mail_id: int) -> str:
     """Queue a failed, unconfirmed or suppressed mail again and flush the outbox."""
     row = _outbox_row(pipeline, mail_id)
-    if row["state"] in ("pending", "sending", "sent"):
-        raise ReviewError(f"mail {mail_id} is {row['state']}; only failed, unconfirmed or suppressed mail is resent")
+    if row.state in ("pending", "sending", "sent"):
+        raise ReviewError(f"mail {mail_id} is {row.state}; only failed, unconfirmed or suppressed mail is resent")
     pipeline.store.outbox_requeue(mail_id)
     report = pipeline.flush_outbox()
     return f"mail {mail_id} queued again; sent {report.sent} now"

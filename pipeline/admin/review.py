@@ -41,19 +41,21 @@ def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
 
 def reprocess(pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
-    report = _reprocess_keys(pipeline, [row["key"]], None)
-    return f"reprocessed {row['message_id'] or row['key']}: " + describe(pipeline, row["key"]) + f" ({report.line()})"
+    report = _reprocess_keys(pipeline, [row.key], None)
+    return f"reprocessed {row.ident}: " + describe(pipeline, row.key) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline, row) -> str | None:
-    """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
+def _sender_to_remember(pipeline, key: str) -> str | None:
+    """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender
+    (as ingestion read the mail, whatever an admin decided about it since)."""
+    row = pipeline.store.ingested(key)
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
-    sender = (row["sender"] or "").lower()
-    forwarded = row["kind"] == "submission" and (row["standing"] == "forward" or "转发" in (row["reason"] or ""))
+    sender = (row.sender or "").lower()
+    forwarded = row.kind == "submission" and (row.standing == "forward" or "转发" in (row.reason or ""))
     if sender and sender not in office and not forwarded:
         return sender
     try:
-        raw = pipeline.archive.get(row["sha256"])
+        raw = pipeline.archive.get(row.sha256)
     except OSError:
         return None
     from parsers.mime import parse_message
@@ -71,7 +73,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
     if unit is None:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
     row = find_message(pipeline.store, ident)
-    address = _sender_to_remember(pipeline, row)
+    address = _sender_to_remember(pipeline, row.key)
     if address is None:
         raise ReviewError("this mail is a forward that names no original sender; "
                           "ask the unit to send it again from its own address, or dismiss it")
@@ -79,24 +81,24 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
     if owner is not None and owner.unit_id != unit.unit_id:
         raise ReviewError(f"{address} is registered for {owner.name} ({owner.unit_id}) in the registry; "
                           "change the registry instead")
-    pipeline.store.remember_sender(address, unit.unit_id, row["key"])
-    pipeline.store.undismiss(row["key"])
+    pipeline.store.remember_sender(address, unit.unit_id, row.key)
+    pipeline.store.undismiss(row.key)
     # the message itself, and the sender's other mail that found no unit, read again with the new knowledge
-    keys = [row["key"]] + [r["key"] for r in pipeline.store.messages()
-                           if r["key"] != row["key"] and (r["sender"] or "").lower() == address
-                           and r["unit_id"] is None and r["kind"] == "submission"]
-    already = row["unit_id"] == unit.unit_id
+    keys = [row.key] + [r.key for r in pipeline.store.messages()
+                        if r.key != row.key and (r.sender or "").lower() == address
+                        and r.unit_id is None and r.kind == "submission"]
+    already = row.unit_id == unit.unit_id
     report = _reprocess_keys(pipeline, keys, None if already else f"assigned-{unit.unit_id}")
-    after = pipeline.store.message(row["key"])
+    after = pipeline.store.message(row.key)
     note = ""
-    if after["unit_id"] != unit.unit_id:
-        other = pipeline.registry.get(after["unit_id"])
-        note = (f"; NOTE: its content names {other.name if other else after['unit_id']}, which ingestion preferred"
-                if after["unit_id"] else "; NOTE: still without a unit")
-    log.info("review: %s assigned to %s (address %s remembered)", row["key"], unit.unit_id, address)
-    return (f"{row['message_id'] or row['key']} assigned to {unit.name} ({unit.unit_id}); mail from {address} "
+    if after.unit_id != unit.unit_id:
+        other = pipeline.registry.get(after.unit_id)
+        note = (f"; NOTE: its content names {other.name if other else after.unit_id}, which ingestion preferred"
+                if after.unit_id else "; NOTE: still without a unit")
+    log.info("review: %s assigned to %s (address %s remembered)", row.key, unit.unit_id, address)
+    return (f"{row.ident} assigned to {unit.name} ({unit.unit_id}); mail from {address} "
             f"is attributed to it from now on; {len(keys)} message(s) reprocessed: "
-            + describe(pipeline, row["key"]) + note + f" ({report.line()})")
+            + describe(pipeline, row.key) + note + f" ({report.line()})")
 
 
 def dismiss(pipeline, ident: str, reason: str) -> str:
@@ -104,24 +106,23 @@ def dismiss(pipeline, ident: str, reason: str) -> str:
     if not reason:
         raise ReviewError("give a reason: --reason '…' (it shows in the export and the workbook)")
     row = find_message(pipeline.store, ident)
-    pipeline.store.dismiss(row["key"], reason[:500])
-    log.info("review: %s dismissed: %s", row["key"], reason)
-    return f"{row['message_id'] or row['key']} dismissed: it now shows as ignored (管理员已排除：{reason})"
+    pipeline.store.dismiss(row.key, reason[:500])
+    log.info("review: %s dismissed: %s", row.key, reason)
+    return f"{row.ident} dismissed: it now shows as ignored (管理员已排除：{reason})"
 
 
 def restore(pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
-    if not pipeline.store.undismiss(row["key"]):
-        raise ReviewError(f"{row['message_id'] or row['key']} was not dismissed")
-    return f"{row['message_id'] or row['key']} restored: " + describe(pipeline, row["key"])
+    if not pipeline.store.undismiss(row.key):
+        raise ReviewError(f"{row.ident} was not dismissed")
+    return f"{row.ident} restored: " + describe(pipeline, row.key)
 
 
 def describe(pipeline, key: str) -> str:
-    from pipeline.reporting.export import dataset
 
     row = pipeline.store.message(key)
-    ident = row["message_id"] or row["key"]
-    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    ident = row.ident if row else key
+    data = pipeline.dataset()
     m = next((m for m in data["messages"] if m["message_id"] == ident), None)
     if m is None:
         return "not in the dataset"

@@ -57,14 +57,13 @@ def due_day(config, today: date) -> bool:
 
 def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderReport:
     """Queue today's reminders (if today is a reminder day) and send them within the sending limits."""
-    from pipeline.reporting.export import dataset
 
     config = pipeline.config
     report = ReminderReport(today)
     if not due_day(config, today):
         return report
-    data = dataset(config, pipeline.registry, pipeline.store)
-    noted = {r["dedupe"].split(":")[1] for r in pipeline.store.outbox() if r["dedupe"].startswith("shortfall:")}
+    data = pipeline.dataset()
+    noted = {r.dedupe.split(":")[1] for r in pipeline.store.outbox() if r.dedupe.startswith("shortfall:")}
     for progress in data["units"]:
         unit = pipeline.registry.get(progress["unit_id"])
         if unit is None:
@@ -100,8 +99,8 @@ def reminders_between(store, registry, first: date, last: date) -> list[dict]:
     """Reminders of the days first..last (inclusive), for the digest."""
     out = []
     for row in store.outbox():
-        parts = row["dedupe"].split(":")
-        if row["kind"] != "reminder" or len(parts) != 3:
+        parts = row.dedupe.split(":")
+        if row.kind != "reminder" or len(parts) != 3:
             continue
         try:
             day = date.fromisoformat(parts[2])
@@ -112,15 +111,8 @@ def reminders_between(store, registry, first: date, last: date) -> list[dict]:
         unit = registry.get(parts[1])
         out.append(dict(unit=unit.name if unit else parts[1],
                         kind="未报送提醒" if parts[0] == "reminder" else "活动数不足提醒",
-                        to=", ".join(_json_list(row["recipients"])), state=STATE_CN.get(row["state"], row["state"]),
-                        sent=row["state"] == "sent", day=day))
+                        to=", ".join(row.recipients), state=STATE_CN.get(row.state, row.state),
+                        sent=row.state == "sent", day=day))
     return out
 
 
-def _json_list(text: str) -> list[str]:
-    import json
-
-    try:
-        return list(json.loads(text))
-    except (TypeError, ValueError):
-        return [str(text)]

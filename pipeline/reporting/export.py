@@ -33,7 +33,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     """The export; with ``as_of``, only mail received by the end of that day (campaign time zone)."""
     rows = store.messages()
     if as_of is not None:
-        rows = [m for m in rows if (m["received_at"] or m["arrival_at"] or "")[:10] <= as_of.isoformat()]
+        rows = [m for m in rows if m.received[:10] <= as_of.isoformat()]
     statuses = message_statuses(rows)
     counts = store.activity_counts()  # per message key; filtered rows simply never ask for the others
     progress = unit_progress(registry, config.campaign.quotas, rows, statuses, counts)
@@ -42,16 +42,16 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     for f in store.files():
         files_by_key.setdefault(f["key"], []).append(
             {"name": f["name"], "kind": f["kind"], "status": f["status"], "error": f["error"]})
-    message_id = {m["key"]: (m["message_id"] or m["key"]) for m in rows}
+    message_id = {m.key: m.ident for m in rows}
 
     messages = []
     for m in rows:
-        status = statuses[m["key"]]
+        status = statuses[m.key]
         messages.append({
-            "message_id": message_id[m["key"]], "received_at": m["received_at"] or m["arrival_at"],
-            "sender": m["sender"] or "", "subject": m["subject"] or "", "status": status.status,
-            "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
-            "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
+            "message_id": m.ident, "received_at": m.received_at or m.arrival_at,
+            "sender": m.sender or "", "subject": m.subject or "", "status": status.status,
+            "reason": status.reason, "unit_id": m.unit_id if status.status != "ignored" else None,
+            "late": bool(m.late), "files": files_by_key.get(m.key, []),
         })
     activities = []
     for a in store.activities(sorted(current.values())):

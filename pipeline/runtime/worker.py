@@ -28,6 +28,7 @@ from typing import Callable
 
 import schedule
 
+from pipeline import PipelineError
 from pipeline.failures import explain, forget, remember
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.ledger.store import utcnow
@@ -40,7 +41,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 FLUSH_EVERY = 60  # seconds between outbox flushes
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(PipelineError):
     pass
 
 
@@ -163,12 +164,12 @@ def daily_job(pipeline, now: datetime) -> str | None:
 
     config = pipeline.config
     local = now.astimezone(config.campaign.tz)
-    if not digest_due(local, config.schedule.digest_at, pipeline.store.get_state("last_digest_day")):
+    if not digest_due(local, config.schedule.digest_at, pipeline.store.last_digest_day()):
         return None
     if config.reminders.days_before:
         log.info("%s", send_reminders(pipeline, local.date()).line())
     outcome = send_digest(pipeline, local.date(), scheduled=True, now=now)
-    pipeline.store.set_state("last_digest_day", local.date().isoformat())
+    pipeline.store.set_last_digest_day(local.date().isoformat())
     log.info("digest: %s", outcome)
     return outcome
 

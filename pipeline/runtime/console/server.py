@@ -12,13 +12,15 @@ import os
 import threading
 from contextlib import contextmanager
 
+from pipeline import PipelineError
+
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "SUMMARY_CONSOLE_PASSWORD"
 MIN_PASSWORD = 8
 
 
-class ConsoleError(Exception):
+class ConsoleError(PipelineError):
     """The console cannot start; worded for the operator."""
 
 
