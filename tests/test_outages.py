@@ -266,13 +266,13 @@ def test_sfq_throttle_waits_5xx_fails_and_both_are_reported(tmp_path, smtp_sink)
 
 
 def test_a_mail_loop_is_capped_per_recipient_per_day(tmp_path, smtp_sink):
-    from outbox.compose import compose, to_wire
+    from outbox.compose import Draft, compose, to_wire
     from pipeline.ledger.records import Outgoing
 
     store = Store(tmp_path / "l.sqlite3")
     for n in range(14):  # an autoresponder that keeps writing back
-        raw = to_wire(compose(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="素质办", to=["loop@126.com"],
-                              subject="【已收到】", text="您好"))
+        raw = to_wire(compose(Draft(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="素质办", to=["loop@126.com"],
+                              subject="【已收到】", text="您好")))
         store.enqueue(Outgoing("ack", f"ack:{n}", ["loop@126.com"], "【已收到】", raw, f"<m{n}@x>"))
     report = flush(store, transport(smtp_sink.port), sender="tskxpjb@126.com",
                    limits=SendingLimits(max_per_minute=100, max_per_day=1000, max_attempts=3, max_per_recipient=10))

@@ -1,7 +1,7 @@
 """The outbox against a real SMTP server on loopback: sent once, deferred on 4xx, failed on 5xx."""
 from datetime import datetime, timedelta, timezone
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.queue import SendingLimits, flush
 from outbox.render import render
 from outbox.smtp import FolderTransport, SmtpTransport
@@ -10,8 +10,8 @@ from pipeline.ledger.store import Store
 
 
 def mail(n: int, subject="【已收到】路南区：总结") -> Outgoing:
-    message = compose(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="唐山市素质办", to=[f"u{n}@126.com"],
-                      subject=subject, text="您好", html="<p>您好</p>", in_reply_to=f"<orig{n}@x>")
+    message = compose(Draft(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="唐山市素质办", to=[f"u{n}@126.com"],
+                      subject=subject, text="您好", html="<p>您好</p>", in_reply_to=f"<orig{n}@x>"))
     return Outgoing("ack", f"ack:{n}", [f"u{n}@126.com"], subject, to_wire(message), f"<orig{n}@x>")
 
 
@@ -26,9 +26,9 @@ def run(store, sink, now=None, per_minute=100, attempts=3):
 
 
 def test_compose_threads_and_marks_auto_reply():
-    raw = to_wire(compose(dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["a@126.com"],
+    raw = to_wire(compose(Draft(dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["a@126.com"],
                           subject="主题\r\nBcc: victim@example.org", text="正文", in_reply_to="<orig@x>",
-                          references="<a@x> <orig@x>"))
+                          references="<a@x> <orig@x>")))
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in head  # CR/LF in a subject cannot add a header
     assert b"In-Reply-To: <orig@x>" in head and b"References: <a@x> <orig@x>" in head
@@ -133,9 +133,9 @@ def test_smtp_socket_sends_small_writes_at_once(tmp_path):
         with SmtpSink(tls=tls) as sink:
             smtp = SmtpTransport(sink.host, sink.port, use_ssl=tls, starttls=False, username=None, password=None,
                                  timeout=10, cafile=sink.cafile or None)
-            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(
+            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(Draft(
                 dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["u1@126.com"], subject="主题",
-                text="正文")))
+                text="正文"))))
             assert smtp.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
             smtp.close()
             assert len(sink.wait_for(1)) == 1
@@ -148,11 +148,11 @@ def test_composed_mail_reads_back_in_a_mail_client():
     import email.policy
 
     subject = "【已收到】唐山市路南区科学技术协会：路南区科协2025年全国科普月活动总结（含活动明细表和照片）"
-    raw = to_wire(compose(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
+    raw = to_wire(compose(Draft(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
                           to=["a@126.com", "b@163.com"], subject=subject, text="正文：进度", html="<p>进度<img src=\"cid:c1\"></p>",
                           in_reply_to="<orig@x>", attachments=[("科普月汇总.xlsx", b"PK\x03\x04data",
                                                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
-                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")]))
+                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")])))
     assert b"\n" not in raw.replace(b"\r\n", b"") and max(len(line) for line in raw.split(b"\r\n")) <= 78
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert msg["Subject"] == subject and msg["From"].addresses[0].display_name == "唐山市素质办（自动汇总）"

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
 from pipeline.config import CATEGORIES
@@ -209,11 +209,11 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
         workbook = book.read_bytes()
     subject = (f"【{config.campaign.name}】每日汇总 {context['today']}：已报送 {context['submitted']}/"
                f"{context['total_units']}，待核查 {len(context['review'])}")
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
                       to=config.admins or [config.sender_address], subject=subject, text=text, html=html,
                       auto_submitted="auto-generated",
                       inline_images=[(CHART_CID, chart, "png")] if chart else [],
-                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)])
+                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)]))
     return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message)), context
 
 

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
 from pipeline.config import CATEGORIES
 from pipeline.ledger.records import Outgoing
@@ -46,8 +46,8 @@ def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, requ
         subject = f"【提醒】请于{deadline.month}月{deadline.day}日前报送{config.campaign.name}活动总结（{unit.name}）"
     else:
         subject = f"【提醒】{unit.name}{config.campaign.name}重点活动数尚差{max(0, required - reported)}项"
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动提醒）",
-                      to=list(unit.emails), subject=subject, text=text, html=html, auto_submitted="auto-generated")
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动提醒）",
+                      to=list(unit.emails), subject=subject, text=text, html=html, auto_submitted="auto-generated"))
     return Outgoing("reminder", dedupe, list(unit.emails), subject, to_wire(message))
 
 
