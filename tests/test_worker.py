@@ -224,15 +224,15 @@ def test_dead_mailbox_backs_off_and_the_worker_carries_on(tmp_path, smtp_sink, s
 
 
 def test_sending_limits_defer_and_retry_with_the_sink(tmp_path, smtp_sink, sample, monkeypatch, imap_account):
-    from outbox.compose import compose, to_wire
+    from outbox.compose import Draft, compose, to_wire
     from outbox.queue import SendingLimits, flush
     from pipeline.ledger.records import Outgoing
 
     config = load_config(write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch))
     with Pipeline(config) as pipeline:
         for i in range(5):
-            message = compose(dedupe=f"t:{i}", sender=config.sender_address, sender_name="t", to=[f"u{i}@example.org"],
-                              subject=f"t{i}", text="t")
+            message = compose(Draft(dedupe=f"t:{i}", sender=config.sender_address, sender_name="t", to=[f"u{i}@example.org"],
+                              subject=f"t{i}", text="t"))
             pipeline.store.enqueue(Outgoing("ack", f"t:{i}", [f"u{i}@example.org"], f"t{i}", to_wire(message)))
         now = datetime.now(UTC)
 
