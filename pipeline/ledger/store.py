@@ -33,6 +33,14 @@ class Store(Messages, OutboxTable, Decisions, Marks):
     def close(self) -> None:
         self.db.close()
 
+    def backup_to(self, path: Path) -> None:
+        """A consistent copy of the ledger at one instant, taken while others write (SQLite's backup API)."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.backup(target)
+        finally:
+            target.close()
+
     def ledger_version(self) -> tuple[int, int]:
         """Changes whenever anything is committed to the ledger, by this connection or another: a cache key.
         (``data_version`` sees other connections' commits, ``total_changes`` this one's.)"""

@@ -163,9 +163,22 @@ def cmd_console(pipeline: Pipeline, args) -> int:
         return 2
 
 
+def cmd_backup(pipeline: Pipeline, args) -> int:
+    from pipeline import PipelineError
+    from pipeline.runtime.backup import backup
+
+    try:
+        print(backup(pipeline, args.out))
+    except (PipelineError, OSError) as exc:
+        print(f"backup: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox, "console": cmd_console}
+            "outbox": cmd_outbox, "console": cmd_console,
+            "backup": cmd_backup}
 
 
 INGESTING = ("poll", "reingest", "serve")
