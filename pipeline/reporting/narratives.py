@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
@@ -82,7 +83,8 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text or "") if len(s.strip()) > 1]
 
 
-def unit_narratives(data: Mapping[str, Any], ledger_rows: Iterable[Mapping]) -> dict[str, UnitNarrative]:
+def unit_narratives(data: Mapping[str, Any],
+                    ledger_rows: Iterable[Mapping[str, Any] | sqlite3.Row]) -> dict[str, UnitNarrative]:
     """unit_id -> the narrative of its newest accepted message that has one (``ledger_rows``: the
     ledger's messages, whose ``narrative`` column holds the sections as JSON)."""
     stored = {(r["message_id"] or r["key"]): r["narrative"] for r in ledger_rows}

@@ -6,9 +6,10 @@ call here, so their numbers equal the export of the same moment.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from pipeline.campaign.registry import Registry
 from pipeline.config import CATEGORIES, Config
@@ -72,7 +73,7 @@ def declared_flags(store: Store, data: Mapping[str, Any]) -> dict[str, bool | No
     return out
 
 
-def resolve_picks(rows: list[Mapping], shortlist: Shortlist) -> Picks:
+def resolve_picks(rows: Iterable[Mapping[str, Any] | sqlite3.Row], shortlist: Shortlist) -> Picks:
     units = {c.unit_id: c for c in shortlist.units}
     activities = {c.key: c for c in shortlist.activities}
     picks = Picks()
