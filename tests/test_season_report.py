@@ -232,3 +232,24 @@ def test_after_the_deadline_the_digest_turns_to_the_season_end(season):
     chart = next(p for p in after.walk() if p.get_content_type() == "image/png").get_payload(decode=True)
     SHOTS.mkdir(parents=True, exist_ok=True)
     (SHOTS / "chart-after-december-correction.png").write_bytes(chart)
+
+
+def test_the_units_own_platform_column_read_from_a_libreoffice_workbook():
+    """A unit's table with a 是否在平台填报 column, written by LibreOffice from CSV: what each row says there
+    reaches the shortlist's platform share (expected values by hand)."""
+    import lobuild as lo
+
+    from parsers.read_file import extract_file
+    from parsers.values import normalize_activity
+    from pipeline.reporting.shortlist import declared_platform
+
+    if not lo.available():
+        missing_tool("soffice is missing: apt-get install libreoffice-calc-nogui")
+    rows = [["序号", "活动名称", "活动时间", "活动地点", "参与人数", "是否在平台填报"],
+            [1, "人工智能科普讲座", "2025年9月12日", "第一小学", "300", "是"],
+            [2, "防震减灾进社区", "2025年9月15日", "幸福社区", "150", "否"],
+            [3, "科普大篷车下乡", "2025年9月20日", "王庄村", "500", ""]]
+    xlsx = lo.convert({"活动表.csv": lo.csv_text(rows)}, "xlsx", lo.IMPORT["csv"])["活动表.csv"]
+    [result] = extract_file("活动表.xlsx", xlsx)
+    said = [declared_platform(normalize_activity(a).raw.get("platform")) for a in result.activities]
+    assert said == [True, False, None]
