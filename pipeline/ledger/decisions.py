@@ -1,9 +1,10 @@
-"""Admin decisions (an address belongs to a unit; a message needs nothing) and the audit trail of actions.
+"""Admin decisions (an address belongs to a unit; a message needs nothing; what to commend) and the audit
+trail of actions.
 How a dismissal reads is applied where messages are read (``ledger/messages.py``)."""
 from __future__ import annotations
 
 from pipeline.ledger.base import Ledger, iso, utcnow
-from pipeline.ledger.rows import AuditRow
+from pipeline.ledger.rows import AuditRow, PickRow
 
 
 class Decisions(Ledger):
@@ -26,6 +27,19 @@ class Decisions(Ledger):
     def undismiss(self, key: str) -> bool:
         with self.transaction() as db:
             return db.execute("DELETE FROM review_decisions WHERE key=? AND action='dismiss'", (key,)).rowcount == 1
+
+    def set_pick(self, kind: str, target: str, label: str, actor: str) -> bool:
+        """Record a pick; False when it was already picked (the first pick's actor and time stay)."""
+        with self.transaction() as db:
+            return db.execute("INSERT OR IGNORE INTO picks(kind, target, label, actor, picked_at) VALUES (?,?,?,?,?)",
+                              (kind, target, label, actor, iso(utcnow()))).rowcount == 1
+
+    def drop_pick(self, kind: str, target: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM picks WHERE kind=? AND target=?", (kind, target)).rowcount == 1
+
+    def picks(self) -> list[PickRow]:
+        return [PickRow.from_sql(r) for r in self.db.execute("SELECT * FROM picks ORDER BY kind, picked_at, target")]
 
     def record_action(self, actor: str, action: str, target: str | None, detail: str | None, outcome: str,
                       ok: bool) -> None:

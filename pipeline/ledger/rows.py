@@ -114,6 +114,21 @@ class OutboxRow:
 
 
 @dataclass(frozen=True)
+class PickRow:
+    """The office's choice of a unit or an activity to commend (``kind``: unit | activity)."""
+
+    kind: str
+    target: str  # unit_id, or reporting.shortlist.activity_key
+    label: str | None
+    actor: str
+    picked_at: str
+
+    @classmethod
+    def from_sql(cls, row: sqlite3.Row) -> PickRow:
+        return cls(row["kind"], row["target"], row["label"], row["actor"], row["picked_at"])
+
+
+@dataclass(frozen=True)
 class AuditRow:
     id: int
     at: str

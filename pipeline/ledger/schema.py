@@ -120,9 +120,19 @@ def _typed_marks(db: sqlite3.Connection) -> None:
     db.execute("DROP TABLE state")
 
 
+def _picks(db: sqlite3.Connection) -> None:
+    db.execute("""
+CREATE TABLE IF NOT EXISTS picks (             -- the office's choice of units and activities to commend
+    kind TEXT NOT NULL, target TEXT NOT NULL,  -- kind: unit | activity (target: unit_id or shortlist.activity_key)
+    label TEXT, actor TEXT NOT NULL, picked_at TEXT NOT NULL,
+    PRIMARY KEY (kind, target)
+)""")
+
+
 STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "messages.standing", _standing),
     (2, "marks row and messages.claimed replace the state bag", _typed_marks),
+    (3, "picks: what the office commends", _picks),  # IF NOT EXISTS: ledgers of main before versions have it
 ]
 LATEST = STEPS[-1][0]
 

@@ -16,7 +16,7 @@ from pipeline.admin.review import questions, review_items
 from pipeline.config import CATEGORIES
 from pipeline.ledger.rows import MessageRow
 from pipeline.locks import holder
-from pipeline.outbound.digest import category_progress, digest_context, submissions_per_day
+from pipeline.outbound.digest import category_progress, digest_context, outside_period, submissions_per_day
 from pipeline.reporting.workbook import write_workbook
 from pipeline.runtime.console.blueprint import bp, local_time, pipeline
 from pipeline.runtime.console.state import state
@@ -107,8 +107,9 @@ def chart() -> Response:
         if console.chart is None or console.chart[0] != stamp:
             data = p.dataset()
             period = p.config.campaign.period
-            png = progress_chart(category_progress(data["units"]),
-                                 submissions_per_day(data, period[0], min(now.date(), period[1])))
+            last = min(now.date(), period[1])
+            png = progress_chart(category_progress(data["units"]), submissions_per_day(data, period[0], last),
+                                 note=outside_period(data, period[0], last))
             console.chart = (stamp, png)
         png = console.chart[1]
     return Response(png, mimetype="image/png")

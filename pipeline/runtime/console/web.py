@@ -18,7 +18,7 @@ from flask import Flask
 
 from pipeline.config import CATEGORIES
 from pipeline.reporting.wording import STATUS_CN
-from pipeline.runtime.console import auth, forms, views  # noqa: F401  (their routes join the blueprint)
+from pipeline.runtime.console import auth, forms, season_pages, views  # noqa: F401  (their routes join the blueprint)
 from pipeline.runtime.console.blueprint import bp, local_time
 from pipeline.runtime.console.state import EXTENSION, ConsoleState, state
 
@@ -35,7 +35,8 @@ def create_app(config, *, password: str | None = None, clock: Callable[[], float
     app.after_request(auth.security_headers)
     app.teardown_appcontext(_release_parsers)
     app.context_processor(auth.common)
-    app.jinja_env.globals.update(status_cn=STATUS_CN, categories_cn=CATEGORIES, local=local_time)
+    app.jinja_env.globals.update(status_cn=STATUS_CN, categories_cn=CATEGORIES, local=local_time,
+                                 **season_pages.TEMPLATE_GLOBALS)
     app.register_blueprint(bp)
     return app
 
