@@ -52,7 +52,7 @@ def message_statuses(messages: Iterable[MessageRow]) -> dict[str, MessageStatus]
         elif m.outcome == "ignored":
             out[m.key] = MessageStatus("ignored", m.reason or "")
         elif m.unit_id is None:
-            out[m.key] = MessageStatus(m.outcome, m.reason or "")
+            out[m.key] = MessageStatus(m.outcome or "needs_review", m.reason or "")
         else:
             by_unit.setdefault(m.unit_id, []).append(m)
     for unit_messages in by_unit.values():
@@ -89,7 +89,8 @@ def _vouched(unit_messages: list[MessageRow]) -> tuple[dict[str, str], dict[str,
     """Outcome of each of a unit's messages once complements are counted, and a mail from another
     address that would replace what the unit's own address sent is held for a person (review assign)."""
     has_list = any(m.outcome == "accepted" and m.carries_list for m in unit_messages)
-    effective = {m.key: ("accepted" if _complements(m) and has_list else m.outcome) for m in unit_messages}
+    effective = {m.key: ("accepted" if _complements(m) and has_list else m.outcome or "needs_review")
+                 for m in unit_messages}
     reasons: dict[str, str] = {}
     for i, m in enumerate(unit_messages):
         if effective[m.key] != "accepted" or m.standing == "own":

@@ -193,7 +193,7 @@ class Ingestor:
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
         reading of the message only, never on a reingest or a reprocess."""
-        if result.standing != "unverified" or _processed_before(self.store.ingested(key)):
+        if result.standing != "unverified" or result.unit_id is None or _processed_before(self.store.ingested(key)):
             return []
         rows = self.store.unit_messages(result.unit_id)
         statuses = message_statuses(rows)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import sys
 import tempfile
 from dataclasses import asdict
 from datetime import datetime, time, timezone
@@ -66,12 +67,13 @@ def worker_alive(data_dir: Path) -> bool | None:
         return False
     if pid == os.getpid():
         return True
-    if os.name == "nt":
+    if sys.platform == "win32":  # (a platform check mypy understands: windll exists only there)
         import ctypes
 
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        kernel32 = ctypes.windll.kernel32
+        handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if handle:
-            ctypes.windll.kernel32.CloseHandle(handle)
+            kernel32.CloseHandle(handle)
         return bool(handle)
     try:
         os.kill(pid, 0)
