@@ -385,3 +385,44 @@ def test_word_and_excel_copies_merge_only_where_they_agree(files, word, excel):
     content = read_mail(raw, 2025)
     assert len(content.activities) == 8
     assert sorted(_row(a) for a in dedupe_activities(content.activities)) == sorted(TWICE_MERGED)
+
+
+# --- item 7 through the ledger: counted, exported, shown on their own sheet --------------------------
+
+def test_general_activities_exported_apart_and_never_counted(files, tmp_path):
+    import json
+
+    import yaml
+
+    from parsers.spreadsheet import read_workbook
+    from run import main
+
+    inbox = tmp_path / "inbox"
+    for sub in ("new", "cur", "tmp"):
+        (inbox / sub).mkdir(parents=True)
+    raw = mb.mail(mb.multipart("mixed", [
+        mb.text_part("附件是我县全国科普月活动统计表，请查收。"),
+        mb.file_part(files["两表.xlsx"], "application/octet-stream", 'attachment; filename="activities.xlsx"'),
+    ]), subject=mb.b_word("XX县全国科普月活动统计表"), from_="kx@xxx.gov.cn", message_id="<two-sheets@xxx.gov.cn>")
+    (inbox / "new" / "001.mail").write_bytes(raw)
+    (tmp_path / "units.csv").write_text("unit_id,name,category,aliases,emails\nxx,XX县科协,county,,kx@xxx.gov.cn\n",
+                                        encoding="utf-8")
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"mailbox": {"maildir": "inbox"},
+                                      "smtp": {"outdir": "sent", "from": "summary@126.com"},
+                                      "admins": ["admin@example.org"], "data_dir": "var",
+                                      "campaign": {"units": "units.csv"}}, allow_unicode=True), encoding="utf-8")
+    assert main(["--config", str(config), "poll"]) == 0
+    out = tmp_path / "out.json"
+    assert main(["--config", str(config), "export", "--format", "json", "--out", str(out)]) == 0
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert [m["status"] for m in data["messages"]] == ["accepted"]
+    assert sorted(a["title"] for a in data["activities"]) == sorted(r[0] for r in KEY_ROWS)
+    assert sorted(a["title"] for a in data["general_activities"]) == sorted(r[0] for r in GENERAL_ROWS)
+    assert set(data["general_activities"][0]) == set(data["activities"][0])  # the same fields
+    assert data["units"][0]["reported"] == 2  # the two key activities; the cancelled one and the general ones not
+    book = tmp_path / "out.xlsx"
+    assert main(["--config", str(config), "export", "--format", "xlsx", "--out", str(book)]) == 0
+    sheets = {s.name: s.rows for s in read_workbook(book.read_bytes())}
+    assert sorted(r[1] for r in sheets["一般活动（不计入）"][1:]) == sorted(r[0] for r in GENERAL_ROWS)
+    assert len(sheets["活动明细"]) == 1 + len(KEY_ROWS)
