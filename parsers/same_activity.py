@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import date
 
 from .parsed import Activity
 
@@ -72,6 +73,7 @@ def _merge(a: Activity, b: Activity) -> Activity:
     values = {f: getattr(lead, f) if getattr(lead, f) is not None else getattr(other, f) for f in _MERGED_FIELDS}
     raw = {**other.raw, **lead.raw}
     flags = list(lead.flags)
+    start: date | None
     if lead.start_date is None and other.start_date is not None:  # the dates come from the other list
         flags = [f for f in flags if not f.startswith("date_")] + [f for f in other.flags if f.startswith("date_")]
         raw["date"] = other.raw.get("date", "")
