@@ -53,21 +53,25 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
             "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
             "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
         })
-    activities = []
-    for a in store.activities(sorted(current.values())):
-        item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
-                "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
-                "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
-                "source": a["source"]}
-        if a["participants_offline"] is not None or a["participants_online"] is not None:
-            item["participants_offline"] = a["participants_offline"]
-            item["participants_online"] = a["participants_online"]
-        activities.append(item)
+    keys = sorted(current.values())
+    activities = [_activity(a, message_id) for a in store.activities(keys)]
+    general = [_activity(a, message_id) for a in store.activities(keys, general=True)]
     units = [{"unit_id": p.unit_id, "name": p.name, "category": p.category, "required": p.required,
               "reported": p.reported, "met": p.met, "submitted": p.submitted, "late": p.late,
               "last_received_at": p.last_received_at} for p in progress]
     return {"campaign": {"name": config.campaign.name, "deadline": config.campaign.deadline.isoformat()},
-            "units": units, "messages": messages, "activities": activities}
+            "units": units, "messages": messages, "activities": activities, "general_activities": general}
+
+
+def _activity(a: Any, message_id: dict[str, str]) -> dict[str, Any]:
+    item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
+            "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
+            "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
+            "source": a["source"]}
+    if a["participants_offline"] is not None or a["participants_online"] is not None:
+        item["participants_offline"] = a["participants_offline"]
+        item["participants_online"] = a["participants_online"]
+    return item
 
 
 def _flat(value: Any) -> Any:
@@ -82,7 +86,8 @@ def _flat(value: Any) -> Any:
 def _tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
     return {"units": (UNIT_FIELDS, data["units"]),
             "activities": (ACTIVITY_FIELDS, data["activities"]),
-            "messages": (MESSAGE_FIELDS, data["messages"])}
+            "messages": (MESSAGE_FIELDS, data["messages"]),
+            "general_activities": (ACTIVITY_FIELDS, data.get("general_activities", []))}
 
 
 def write_json(data: dict, out: Path) -> list[Path]:
@@ -91,14 +96,15 @@ def write_json(data: dict, out: Path) -> list[Path]:
 
 
 def write_csv(data: dict, out: Path) -> list[Path]:
-    """``out.csv`` gets the activities; ``out.units.csv`` and ``out.messages.csv`` sit beside it.
-    A path without .csv is a folder holding units.csv, activities.csv and messages.csv."""
+    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv`` and ``out.general.csv``
+    (一般活动, not counted) sit beside it. A path without .csv is a folder holding units.csv, activities.csv,
+    messages.csv and general_activities.csv."""
     if out.suffix.lower() == ".csv":
         paths = {"activities": out, "units": out.with_suffix(".units.csv"),
-                 "messages": out.with_suffix(".messages.csv")}
+                 "messages": out.with_suffix(".messages.csv"), "general_activities": out.with_suffix(".general.csv")}
     else:
         out.mkdir(parents=True, exist_ok=True)
-        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages")}
+        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages", "general_activities")}
     for name, (fields, rows) in _tables(data).items():
         with paths[name].open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
             writer = csv.writer(handle)

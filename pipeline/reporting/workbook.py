@@ -1,6 +1,6 @@
 """The consolidated workbook an admin opens in Excel or WPS.
 
-Sheets 汇总 (units), 活动明细, 邮件, 未报送单位, 未达标单位, 待人工核查: frozen header row,
+Sheets 汇总 (units), 活动明细, 一般活动（不计入）, 邮件, 未报送单位, 未达标单位, 待人工核查: frozen header row,
 filters, column widths, real dates, text that looks like a formula neutralised.
 """
 from __future__ import annotations
@@ -33,6 +33,7 @@ SHEETS = {
            ("subject", "主题", 40), ("status", "状态", 11), ("reason", "说明", 40), ("late", "是否逾期", 9),
            ("files", "附件", 50), ("message_id", "邮件编号", 30)],
 }
+GENERAL_SHEET = "一般活动（不计入）"  # a unit's 一般活动: shown, never counted toward the quota
 REVIEW_EXTRA = [("advice", "处理建议", 40), ("command", "处理命令", 60)]
 DATE_KEYS = ("start_date", "end_date")
 TIME_KEYS = ("received_at", "last_received_at")
@@ -80,8 +81,9 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
     """``review``: message_id -> ``review.ReviewItem``, for the advice and command columns of 待人工核查."""
     names = {u["unit_id"]: u["name"] for u in data["units"]}
     units = [{**u, "category": CATEGORIES.get(u["category"], u["category"])} for u in data["units"]]
-    activities = [{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
-                   "format": FORMAT_CN.get(a["format"], a["format"])} for a in data["activities"]]
+    activities, general = ([{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
+                             "format": FORMAT_CN.get(a["format"], a["format"])} for a in data.get(part, [])]
+                           for part in ("activities", "general_activities"))
     messages = [{**m, "unit_name": names.get(m["unit_id"], ""), "status": STATUS_CN.get(m["status"], m["status"]),
                  "files": "；".join(f"{f['name']}（{f['error'] or f['status']}）" for f in m["files"])}
                 for m in data["messages"]]
@@ -92,6 +94,7 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
                "wrap": book.add_format({"text_wrap": True, "valign": "top"})}
     _write_sheet(book, "汇总", SHEETS["汇总"], units, formats)
     _write_sheet(book, "活动明细", SHEETS["活动明细"], activities, formats)
+    _write_sheet(book, GENERAL_SHEET, SHEETS["活动明细"], general, formats)
     _write_sheet(book, "邮件", SHEETS["邮件"], messages, formats)
     _write_sheet(book, "未报送单位", SHEETS["汇总"], [u for u in units if u["submitted"] is False], formats)
     _write_sheet(book, "未达标单位", SHEETS["汇总"], [u for u in units if u["submitted"] and not u["met"]], formats)
