@@ -347,7 +347,7 @@ def _row(cells: list[Any], texts: list[str], fields: dict[str, list[int]], line:
     title = _joined(texts, fields["title"][:1])
     if not title:
         return None
-    dates = {key: _date_value(cells[fields[key][0]]) for key in ("date", "date_start", "date_end") if key in fields}
+    dates: dict[str, Any] = {key: _date_value(cells[fields[key][0]]) for key in ("date", "date_start", "date_end") if key in fields}
     span = activity_dates(dates)
     pid = _joined(texts, fields.get("platform_id", [])[:1])
     return PlatformRow(

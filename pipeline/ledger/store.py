@@ -456,7 +456,7 @@ class Store:
                 f" VALUES (?, ?, {', '.join('?' * len(fields))}, ?)",
                 [(import_id, i, *(r.get(f) for f in fields), json.dumps(r.get("extra") or {}, ensure_ascii=False))
                  for i, r in enumerate(rows)])
-        return int(import_id)
+        return int(import_id or 0)
 
     def platform_import(self) -> sqlite3.Row | None:
         """The current import (file, when, columns found), or None when no list was ever imported."""

@@ -17,9 +17,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 
 from pipeline.campaign.registry import Registry
 from pipeline.judge.identify import NameIndex, canon
@@ -74,7 +74,7 @@ class UnitResolver:
 
     def foreign(self, text: str | None) -> bool:
         m = _CITY.match(canon(text or ""))
-        return bool(m) and m.group(1) != "唐山" and f"{m.group(1)}市" not in self._names
+        return m is not None and m.group(1) != "唐山" and f"{m.group(1)}市" not in self._names
 
     def __call__(self, text: str | None) -> str | None:
         if not text:
@@ -115,36 +115,48 @@ def _day(value: Any) -> date | None:
         return None
 
 
-def pair_score(activity: Mapping[str, Any], title: str, row: Candidate) -> float | None:
-    """Combined score 0-1 of an activity (its normalised ``title``) and a platform row; None when
-    they cannot be the same activity."""
-    unit_id = activity.get("unit_id")
-    if (row.unit_ids and unit_id not in row.unit_ids) or row.foreign:
-        return None
+def unit_score(row: Candidate) -> float:
+    """1 when the row names the unit (checked by the caller), else how little an unknown name says."""
+    return 1.0 if row.unit_ids else (0.2 if row.named else 0.5)
+
+
+def title_needed(unit: float) -> float:
+    """The least title similarity (0-100) with which a pair of this unit score can still be accepted."""
+    return max(TITLE_FLOOR, 100 * (ACCEPT - WEIGHTS["unit"] * unit - WEIGHTS["dates"]) / WEIGHTS["title"])
+
+
+def pair_score(title: str, dates: tuple[date | None, date | None], row: Candidate) -> float | None:
+    """Combined score 0-1 of an activity (its normalised title and its dates) and a platform row of a
+    compatible unit; None below the title floor."""
+    unit = unit_score(row)
     t = title_score(title, row.title)
-    if t < TITLE_FLOOR:
+    if t < title_needed(unit):
         return None
-    unit = 1.0 if row.unit_ids else (0.2 if row.named else 0.5)
-    dates = date_score((_day(activity.get("start_date")), _day(activity.get("end_date"))), row.dates)
-    return WEIGHTS["title"] * t / 100 + WEIGHTS["unit"] * unit + WEIGHTS["dates"] * dates
+    return WEIGHTS["title"] * t / 100 + WEIGHTS["unit"] * unit + WEIGHTS["dates"] * date_score(dates, row.dates)
 
 
-def match(activities: list[Mapping[str, Any]], rows: list[Mapping[str, Any]],
+def match(activities: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
           resolve: UnitResolver) -> tuple[dict[int, int], list[Candidate]]:
-    """activity index → platform row index, one to one, best pairs first."""
+    """activity index → platform row index, one to one, best pairs first. A row naming a unit of the
+    registry is compared with that unit's activities only; a row naming another city with none."""
     cands = [_candidate(r, resolve) for r in rows]
     by_unit: dict[str, list[int]] = {}
-    open_rows: list[int] = []  # rows naming no unit of the registry: compared with every activity
+    open_rows: dict[float, list[int]] = {}  # rows naming no unit of ours, by the title they need
     for j, c in enumerate(cands):
         for u in c.unit_ids:
             by_unit.setdefault(u, []).append(j)
-        if not c.unit_ids:
-            open_rows.append(j)
+        if not c.unit_ids and not c.foreign:
+            open_rows.setdefault(title_needed(unit_score(c)), []).append(j)
+    open_titles = {needed: [cands[j].title for j in group] for needed, group in open_rows.items()}
+    near: dict[str, list[int]] = {}  # titles repeat (科普讲座): look each up once
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(activities):
         title = normalise_title(a.get("title") or "")
-        for j in by_unit.get(a.get("unit_id") or "", []) + open_rows:
-            score = pair_score(a, title, cands[j])
+        dates = (_day(a.get("start_date")), _day(a.get("end_date")))
+        if title not in near:
+            near[title] = _near(title, open_rows, open_titles)
+        for j in by_unit.get(a.get("unit_id") or "", []) + near[title]:
+            score = pair_score(title, dates, cands[j])
             if score is not None and score >= ACCEPT:
                 pairs.append((score, i, j))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
@@ -155,6 +167,17 @@ def match(activities: list[Mapping[str, Any]], rows: list[Mapping[str, Any]],
             taken_a[i] = j
             taken_r.add(j)
     return taken_a, cands
+
+
+def _near(title: str, open_rows: dict[float, list[int]], open_titles: dict[float, list[str]]) -> list[int]:
+    """Open rows whose title may reach what they need (a province-wide list has thousands: rapidfuzz's
+    C++ loop drops the hopeless ones; ``title_score`` never exceeds the larger of these two scores)."""
+    near: list[int] = []
+    for needed, group in open_rows.items():
+        for scorer in (fuzz.ratio, fuzz.partial_ratio):
+            near += [group[k] for _, _, k in process.extract(title, open_titles[needed], scorer=scorer, limit=None,
+                                                             score_cutoff=needed)]
+    return list(dict.fromkeys(near))
 
 
 # --- the dataset's view ---------------------------------------------------------------------------
@@ -176,9 +199,10 @@ class PlatformView:
     section: dict[str, Any] = field(default_factory=dict)  # the export's top-level ``platform``
 
 
-def platform_view(registry: Registry, imported: Mapping[str, Any] | None, rows: list[Mapping[str, Any]],
-                  activities: list[Mapping[str, Any]]) -> PlatformView | None:
-    """The platform side of the dataset; ``activities`` are the current ones (``raw`` holds the unit's
+def platform_view(registry: Registry, imported: Any, rows: Sequence[Mapping[str, Any]],
+                  activities: Sequence[Mapping[str, Any]]) -> PlatformView | None:
+    """The platform side of the dataset (``imported``: the store's ``platform_import()`` row); ``activities``
+    are the current ones (``raw`` holds the unit's
     own 是否平台填报 cell as JSON, when its table had one). None before any import."""
     if imported is None:
         return None
@@ -207,8 +231,8 @@ def platform_view(registry: Registry, imported: Mapping[str, Any] | None, rows: 
     return PlatformView(ids, per_unit, section)
 
 
-def disagreements(activities: list[Mapping[str, Any]], ids: list[str | None],
-                  rows: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+def disagreements(activities: Sequence[Mapping[str, Any]], ids: list[str | None],
+                  rows: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
     """Activities whose unit's 是否平台填报 says otherwise than the platform list (or whose platform
     row was not approved)."""
     status = {r["platform_id"]: r["status"] for r in rows}
