@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 from datetime import date, timedelta
 from pathlib import Path
@@ -358,3 +359,47 @@ def test_workbook_sheet_lists_what_to_check(season, tmp_path, capsys):
     assert main(["--config", str(config), "export", "--format", "csv", "--out", str(tmp_path / "a.csv")]) == 0
     header = (tmp_path / "a.csv").read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.endswith("平台活动编号")
+
+
+@NEEDS_LO
+def test_units_own_platform_column_against_the_list(season, tmp_path, capsys):
+    """古冶区 (no mail in the demo season) sends a table LibreOffice wrote, with 是否在平台填报 filled in."""
+    import mailbox
+
+    import mailbuild as mb
+    import yaml
+
+    folder = tmp_path / "season"
+    shutil.copytree(season[0], folder)
+    config = folder / "config.yaml"
+    settings = yaml.safe_load(config.read_text(encoding="utf-8"))
+    table = [["序号", "活动名称", "活动时间", "活动地点", "参与人数", "是否在平台填报"],
+             [1, "古冶区防震减灾科普讲座", "2025年9月12日", "古冶区图书馆", 200, "是"],
+             [2, "科普大篷车进卑家店乡", "9月18日", "卑家店乡", 300, "否"],
+             [3, "古冶区青少年科技创新大赛", "9月20日", "古冶区科技馆", 150, "是"],
+             [4, "节约用水宣传进社区", "9月22日", "林西街道", 80, ""]]
+    xlsx = lo.convert({"guye.html": lo.html_table(table)}, "xlsx", lo.IMPORT_HTML["calc"])["guye.html"]
+    name = mb.b_word("古冶区科普月活动统计表.xlsx")
+    raw = mb.mail(mb.multipart("mixed", [
+        mb.text_part("古冶区全国科普月活动统计表见附件。"),
+        mb.file_part(xlsx, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     f'attachment; filename="{name}"')]),
+        subject=mb.b_word("古冶区全国科普月活动总结"), from_=f"{mb.b_word('古冶区科协')} <1073497603@qq.com>",
+        to=settings["mailbox"]["username"], date="Sat, 20 Sep 2025 10:00:00 +0800",
+        message_id="<guye-platform@qq.com>")
+    mailbox.Maildir(str(folder / "inbox")).add(raw)
+    assert main(["--config", str(config), "poll"]) == 0
+    rows, _ = platform_rows(season[2]["activities"])
+    path = tmp_path / "list.csv"
+    path.write_bytes(csv_bytes(rows))
+    _import(config, path, capsys)
+    data = _export(config, tmp_path / "after.json")
+    guye = {a["title"]: a["platform_id"] for a in data["activities"] if a["unit_id"] == "guye"}
+    line_of = {r["id"]: f"第{n + 3}行" for n, r in enumerate(rows)}
+    assert guye == {"古冶区防震减灾科普讲座": line_of["KX-9003"], "科普大篷车进卑家店乡": line_of["KX-9004"],
+                    "古冶区青少年科技创新大赛": None, "节约用水宣传进社区": None}
+    found = {d["title"]: d for d in data["platform"]["disagreements"] if d["unit_id"] == "guye"}
+    assert set(found) == {"科普大篷车进卑家店乡", "古冶区青少年科技创新大赛"}
+    assert found["科普大篷车进卑家店乡"]["unit_says"] == "否"
+    assert found["古冶区青少年科技创新大赛"]["platform_id"] is None
+    assert [u["platform_activities"] for u in data["units"] if u["unit_id"] == "guye"] == [2]
