@@ -403,3 +403,19 @@ def test_units_own_platform_column_against_the_list(season, tmp_path, capsys):
     assert found["科普大篷车进卑家店乡"]["unit_says"] == "否"
     assert found["古冶区青少年科技创新大赛"]["platform_id"] is None
     assert [u["platform_activities"] for u in data["units"] if u["unit_id"] == "guye"] == [2]
+
+
+def test_an_xls_that_is_an_html_table():
+    """Back offices often serve an HTML table named .xls: rowspan/colspan cells read like merged cells."""
+    page = ("<html><body><table border=1><tr><td colspan=5>全国科普月活动</td></tr>"
+            "<tr><th rowspan=2>编号</th><th rowspan=2>活动名称</th><th colspan=2>活动时间</th><th rowspan=2>审核状态</th></tr>"
+            "<tr><td>开始</td><td>结束</td></tr>"
+            "<tr><td>P-1</td><td>科学之夜<br>体验活动</td><td>2025-09-05</td><td>2025-09-06</td><td>审核通过</td></tr>"
+            "<tr><td>P-2</td><td rowspan=2>科普讲座</td><td>2025-09-07</td><td></td><td>待审核</td></tr>"
+            "<tr><td>P-3</td><td>2025-09-08</td><td>2025-09-08</td><td>审核通过</td></tr>"
+            "</table></body></html>")
+    listed = read_platform_list(page.encode("gb18030"), "export.xls")
+    got = [(r.platform_id, r.title, r.start_date, r.end_date, r.status) for r in listed.rows]
+    assert got == [("P-1", "科学之夜 体验活动", date(2025, 9, 5), date(2025, 9, 6), "审核通过"),
+                   ("P-2", "科普讲座", date(2025, 9, 7), date(2025, 9, 7), "待审核"),
+                   ("P-3", "科普讲座", date(2025, 9, 8), date(2025, 9, 8), "审核通过")]

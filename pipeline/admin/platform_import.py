@@ -51,7 +51,9 @@ def summary_line(name: str, data: dict[str, Any], listed: PlatformList) -> str:
             f"{len(section['disagreements'])} 项{weak}\n"
             f"platform: rows {section['rows']}, matched {section['matched']}, "
             f"unmatched {len(section['only_on_platform'])} (only on platform), "
-            f"activities not found {section['unmatched_activities']}")
+            f"activities not found {section['unmatched_activities']}"
+            + "".join(f"\n  {note}" for note in listed.notes[:5])
+            + (f"\n  …另有 {len(listed.notes) - 5} 条说明" if len(listed.notes) > 5 else ""))
 
 
 def _has(columns: dict[str, str], what: str) -> bool:
