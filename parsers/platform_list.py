@@ -43,6 +43,7 @@ LABELS: dict[str, tuple[str, ...]] = {
 # labels that hold a moment but not the activity's (when it was filed, checked, changed)
 _NOT_ACTIVITY_TIME = ("填报", "创建", "提交", "审核时间", "发布时间", "更新", "修改", "导出", "录入")
 _SERIAL = ("序号",)
+_NOT_A_FIELD = re.compile(r"单位(?:类型|性质|级别|类别)|联系|电话|手机|邮箱|人数|人次|简介|备注")
 _SUB_START = ("开始", "起始", "起")
 _SUB_END = ("结束", "截止", "终止", "止")
 _TOTALS = re.compile(r"^(合计|总计|小计|共计)")
@@ -228,10 +229,11 @@ def _norm(text: Any) -> str:
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", cell_text(text))).lower()
 
 
-def _field_of(label: str) -> str | None:
-    """The field a header label names, by its longest matching word; None for unknown labels."""
+def _field_of(label: str) -> tuple[str, int, int] | None:
+    """(field, length of the matching word, its rank among the field's words) of a header label, by
+    the longest matching word; None for unknown labels."""
     key = _norm(label)
-    if not key or len(key) > 30 or key.startswith(_SERIAL):
+    if not key or len(key) > 30 or key.startswith(_SERIAL) or _NOT_A_FIELD.search(key):
         return None
     if any(w in key for w in _NOT_ACTIVITY_TIME) and ("时间" in key or "日期" in key):
         return None
@@ -239,26 +241,27 @@ def _field_of(label: str) -> str | None:
     if len(parts) > 1 and any(w in key for w in ("时间", "日期")):  # 活动时间/开始
         last = parts[-1]
         if any(w in last for w in _SUB_START) and not any(w in last for w in _SUB_END):
-            return "date_start"
+            return "date_start", len(key), 0
         if any(w in last for w in _SUB_END) and not any(w in last for w in _SUB_START):
-            return "date_end"
-    best: tuple[int, str] | None = None
+            return "date_end", len(key), 0
+    best: tuple[int, int, str] | None = None
     for name, words in LABELS.items():
-        for word in words:
+        for rank, word in enumerate(words):
             hit = key == word if word == "id" else word in key
             if hit and (best is None or len(word) > best[0]):
-                best = (len(word), name)
-    return best[1] if best else None
+                best = (len(word), rank, name)
+    return (best[2], best[0], best[1]) if best else None
 
 
 def _fields(labels: list[str]) -> dict[str, list[int]]:
-    """field -> its columns (several for 省 | 市 | 区县 or two organizer columns), first wins first."""
-    out: dict[str, list[int]] = {}
+    """field -> its columns, the most specific label first (填报单位 before 单位; several columns for
+    省 | 市 | 区县); a label repeated over merged columns counts once."""
+    found: dict[str, list[tuple[int, int, int]]] = {}
     for i, label in enumerate(labels):
-        name = _field_of(label)
-        if name and (i == 0 or labels[i - 1] != label or name not in out):
-            out.setdefault(name, []).append(i)
-    return out
+        hit = _field_of(label)
+        if hit and (i == 0 or labels[i - 1] != label):
+            found.setdefault(hit[0], []).append((-hit[1], hit[2], i))
+    return {name: [i for *_, i in sorted(cols)] for name, cols in found.items()}
 
 
 def _header_like(cells: list[Any]) -> bool:

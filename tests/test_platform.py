@@ -419,3 +419,12 @@ def test_an_xls_that_is_an_html_table():
     assert got == [("P-1", "科学之夜 体验活动", date(2025, 9, 5), date(2025, 9, 6), "审核通过"),
                    ("P-2", "科普讲座", date(2025, 9, 7), date(2025, 9, 7), "待审核"),
                    ("P-3", "科普讲座", date(2025, 9, 8), date(2025, 9, 8), "审核通过")]
+
+
+def test_the_most_specific_label_wins():
+    text = ("活动简介,单位类型,活动名称,活动内容,填报单位,联系电话,开始日期\n"
+            "讲了什么,事业单位,科普讲座,讲座,路北区科协,0315-1234567,2025-09-03\n")
+    listed = read_platform_list(text.encode(), "x.csv")
+    assert (listed.columns["title"], listed.columns["filer"]) == ("活动名称", "填报单位")
+    assert (listed.rows[0].title, listed.rows[0].filer) == ("科普讲座", "路北区科协")
+    assert listed.rows[0].extra["单位类型"] == "事业单位"
