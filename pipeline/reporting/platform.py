@@ -13,11 +13,12 @@ Pairs are then taken best first, each platform row and each activity at most onc
 from __future__ import annotations
 
 import json
+import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -43,16 +44,46 @@ def normalise_title(title: str) -> str:
     return _TRAILING.sub("", text) or _PUNCT.sub("", unicodedata.normalize("NFKC", title or "").lower())
 
 
-def title_score(a: str, b: str) -> float:
+def title_score(a: str, b: str, rarity: Mapping[str, float] | None = None) -> float:
     """0-100: the ratio of two normalised titles, or the partial ratio of the shorter one inside the
-    longer, cut the more the lengths differ (so 科普进社区 is close to 科普进社区暨义诊, not to 社区)."""
+    longer, cut the more the lengths differ (so 科普进社区 is close to 科普进社区暨义诊, not to 社区).
+    With ``rarity`` (see ``char_rarity``) it is cut again by how much of the titles' rare words they
+    share: templated titles differ in little but what matters (科普大篷车进马兰峪镇 / 进木厂口镇)."""
     if not a or not b:
         return 0.0
     if a == b:
         return 100.0
     short, long_ = sorted((len(a), len(b)))
     partial = fuzz.partial_ratio(a, b) * (0.75 + 0.25 * short / long_) if short >= 4 else 0.0
-    return max(fuzz.ratio(a, b), partial)
+    score = max(fuzz.ratio(a, b), partial)
+    return score * (0.6 + 0.4 * _shared_rare(a, b, rarity)) if rarity is not None else score
+
+
+def char_rarity(titles: Iterable[str]) -> dict[str, float]:
+    """Weight of each character of the titles: log(N / titles holding it). Characters, not pairs: a
+    reworded title keeps its rare words but often not their order (知识线上 / 线上知识)."""
+    held: dict[str, int] = {}
+    count = 0
+    for title in titles:
+        count += 1
+        for piece in set(_pieces(title)):
+            held[piece] = held.get(piece, 0) + 1
+    return {piece: math.log((count + 1) / n) for piece, n in held.items()}
+
+
+def _pieces(text: str) -> list[str]:
+    return list(text)
+
+
+def _shared_rare(a: str, b: str, rarity: Mapping[str, float]) -> float:
+    """Weighted Dice of the two titles' characters (0-1); the shorter title's pieces all found in the longer
+    count fully (a title inside another is the same activity)."""
+    pa, pb = set(_pieces(a)), set(_pieces(b))
+    weight = lambda pieces: sum(rarity.get(p, 1.0) for p in pieces)  # noqa: E731
+    common = weight(pa & pb)
+    smaller = min(weight(pa), weight(pb))
+    dice = 2 * common / ((weight(pa) + weight(pb)) or 1)
+    return max(dice, common / smaller if smaller and common >= smaller else 0.0)
 
 
 def date_score(a: tuple[date | None, date | None], b: tuple[date | None, date | None]) -> float:
@@ -125,14 +156,19 @@ def title_needed(unit: float) -> float:
     return max(TITLE_FLOOR, 100 * (ACCEPT - WEIGHTS["unit"] * unit - WEIGHTS["dates"]) / WEIGHTS["title"])
 
 
-def pair_score(title: str, dates: tuple[date | None, date | None], row: Candidate) -> float | None:
+def pair_score(title: str, dates: tuple[date | None, date | None], row: Candidate,
+               rarity: Mapping[str, float] | None = None) -> float | None:
     """Combined score 0-1 of an activity (its normalised title and its dates) and a platform row of a
-    compatible unit; None below the title floor."""
+    compatible unit; None below the title floor, or when a row naming a body the registry does not
+    know was held on other days (nothing else then says it is the unit's)."""
     unit = unit_score(row)
-    t = title_score(title, row.title)
+    t = title_score(title, row.title, rarity)
     if t < title_needed(unit):
         return None
-    return WEIGHTS["title"] * t / 100 + WEIGHTS["unit"] * unit + WEIGHTS["dates"] * date_score(dates, row.dates)
+    day = date_score(dates, row.dates)
+    if row.named and not row.unit_ids and day not in (0.5, 1.0):
+        return None
+    return WEIGHTS["title"] * t / 100 + WEIGHTS["unit"] * unit + WEIGHTS["dates"] * day
 
 
 def match(activities: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, Any]],
@@ -148,15 +184,17 @@ def match(activities: Sequence[Mapping[str, Any]], rows: Sequence[Mapping[str, A
         if not c.unit_ids and not c.foreign:
             open_rows.setdefault(title_needed(unit_score(c)), []).append(j)
     open_titles = {needed: [cands[j].title for j in group] for needed, group in open_rows.items()}
+    titles = [normalise_title(a.get("title") or "") for a in activities]
+    rarity = char_rarity(titles + [c.title for c in cands])
     near: dict[str, list[int]] = {}  # titles repeat (科普讲座): look each up once
     pairs: list[tuple[float, int, int]] = []
     for i, a in enumerate(activities):
-        title = normalise_title(a.get("title") or "")
+        title = titles[i]
         dates = (_day(a.get("start_date")), _day(a.get("end_date")))
         if title not in near:
             near[title] = _near(title, open_rows, open_titles)
         for j in by_unit.get(a.get("unit_id") or "", []) + near[title]:
-            score = pair_score(title, dates, cands[j])
+            score = pair_score(title, dates, cands[j], rarity)
             if score is not None and score >= ACCEPT:
                 pairs.append((score, i, j))
     pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
