@@ -465,3 +465,23 @@ def test_rewordings_drawn_at_random(season, seed):
     got = {(acts[i]["unit_id"], acts[i]["title"]): rows[j]["platform_id"] for i, j in matched.items()}
     right = sum(1 for k, v in got.items() if expected.get(k) == v)
     assert right / len(expected) >= 0.95 and right / len(got) >= 0.98, (right, len(expected), len(got))
+
+
+def test_the_report_states_the_imported_lists_numbers(season, tmp_path, capsys):
+    """The season report (branch `report`) reads the export's platform section: the same numbers."""
+    import docx
+
+    folder, config, before = season
+    rows, expected = platform_rows(before["activities"])
+    path = tmp_path / "list.csv"
+    path.write_bytes(csv_bytes(rows))
+    _import(config, path, capsys)
+    data = _export(config, tmp_path / "after.json")
+    out = tmp_path / "总结.docx"
+    assert main(["--config", str(config), "report", "--out", str(out)]) == 0
+    text = "\n".join(p.text for p in docx.Document(str(out)).paragraphs)
+    section = data["platform"]
+    assert (f"全国科普月平台清单共{section['rows']}条，与报送活动匹配{section['matched']}条；"
+            f"报送的{len(data['activities'])}项活动中{section['matched']}项可在平台查到，"
+            f"{section['unmatched_activities']}项未查到；另有{len(section['only_on_platform'])}条仅见于平台。") in text
+    assert section["matched"] == len(expected) - 1 and len(section["only_on_platform"]) == len(EXTRA) + 1
