@@ -73,6 +73,16 @@ CREATE TABLE IF NOT EXISTS sender_units (      -- admin decisions: this address 
 CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one message (dismiss)
     key TEXT PRIMARY KEY, action TEXT NOT NULL, reason TEXT, decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS platform_imports (  -- the national platform's activity list: the latest import counts
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT,
+    sheet TEXT, columns TEXT, notes TEXT, rows INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS platform_rows (
+    import_id INTEGER NOT NULL, seq INTEGER NOT NULL, platform_id TEXT NOT NULL, title TEXT NOT NULL,
+    organizer TEXT, filer TEXT, start_date TEXT, end_date TEXT, location TEXT, region TEXT, format TEXT,
+    section TEXT, status TEXT, line INTEGER, extra TEXT,
+    PRIMARY KEY (import_id, seq)
+);
 CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admin action (command line or console)
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT, detail TEXT, outcome TEXT, ok INTEGER NOT NULL
@@ -443,6 +453,37 @@ class Store:
     def dismissals(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
 
+    # -- the national platform's list --------------------------------------------------------------
+
+    def replace_platform_list(self, file: str, sha256: str, sheet: str, columns: dict[str, str],
+                              notes: list[str], rows: list[dict]) -> int:
+        """Store an imported list in place of the previous one (one transaction); returns its import id.
+        ``rows``: dicts with the columns of ``platform_rows`` (dates ISO, ``extra`` a dict)."""
+        fields = ("platform_id", "title", "organizer", "filer", "start_date", "end_date", "location", "region",
+                  "format", "section", "status", "line")
+        with self.transaction() as db:
+            db.execute("DELETE FROM platform_rows")
+            db.execute("DELETE FROM platform_imports")
+            import_id = db.execute(
+                "INSERT INTO platform_imports(at, file, sha256, sheet, columns, notes, rows) VALUES (?,?,?,?,?,?,?)",
+                (_iso(utcnow()), file, sha256, sheet, json.dumps(columns, ensure_ascii=False),
+                 json.dumps(notes, ensure_ascii=False), len(rows))).lastrowid
+            db.executemany(
+                f"INSERT INTO platform_rows(import_id, seq, {', '.join(fields)}, extra)"
+                f" VALUES (?, ?, {', '.join('?' * len(fields))}, ?)",
+                [(import_id, i, *(r.get(f) for f in fields), json.dumps(r.get("extra") or {}, ensure_ascii=False))
+                 for i, r in enumerate(rows)])
+        return int(import_id or 0)
+
+    def platform_import(self) -> sqlite3.Row | None:
+        """The current import (file, when, columns found), or None when no list was ever imported."""
+        return self.db.execute("SELECT * FROM platform_imports ORDER BY id DESC LIMIT 1").fetchone()
+
+    def platform_rows(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM platform_rows WHERE import_id = (SELECT MAX(id) FROM platform_imports)"
+                               " ORDER BY seq").fetchall()
+        return [{**{k: r[k] for k in r.keys()}, "extra": json.loads(r["extra"] or "{}")} for r in rows]
+
     # -- the audit trail ------------------------------------------------------------------------
 
     def record_action(self, actor: str, action: str, target: str | None, detail: str | None, outcome: str,
@@ -473,7 +514,8 @@ class Store:
         """Changes whenever a message is recorded or processed or an admin decides: a cache key."""
         return tuple(self.db.execute(
             "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
-            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions)"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions),"
+            " (SELECT MAX(id) FROM platform_imports)"
             " FROM messages").fetchone())
 
     # -- small named values ---------------------------------------------------------------------
