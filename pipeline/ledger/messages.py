@@ -180,22 +180,25 @@ class Messages(Ledger):
     def activity_count(self, key: str | None) -> int:
         if key is None:
             return 0
-        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=?", (key,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities GROUP BY key").fetchall())
+        """Key activities per message: what counts toward the quota."""
+        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
 
-    def activities(self, keys: list[str] | None = None) -> list[sqlite3.Row]:
+    def activities(self, keys: list[str] | None = None, *, general: bool = False) -> list[sqlite3.Row]:
+        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them."""
+        flag = int(general)
         if keys is None:
-            return self.db.execute("SELECT * FROM activities ORDER BY key, seq").fetchall()
+            return self.db.execute("SELECT * FROM activities WHERE general=? ORDER BY key, seq", (flag,)).fetchall()
         rows: list[sqlite3.Row] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks(len(chunk))}) ORDER BY key, seq",
-                                    chunk)
+            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks(len(chunk))}) AND general=?"
+                                    " ORDER BY key, seq", (*chunk, flag))
         return rows
 
     def counts(self) -> dict[str, int]:
@@ -206,7 +209,7 @@ class Messages(Ledger):
             out[f"outcome_{outcome}"] = n
         for state, n in self.db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
             out[f"outbox_{state}"] = n
-        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities").fetchone()[0]
+        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities WHERE general=0").fetchone()[0]
         return out
 
 
@@ -220,11 +223,12 @@ def _replace_results(db: sqlite3.Connection, key: str, result: MessageResult) ->
     db.executemany(
         "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
         [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
+    ranked = [(a, 0) for a in result.activities] + [(a, 1) for a in result.general_activities]
     db.executemany(
         "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
-        " participants, participants_offline, participants_online, source, raw, flags)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " participants, participants_offline, participants_online, source, raw, flags, general)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         [(key, i, result.unit_id, a.title, a.start_date and a.start_date.isoformat(),
           a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
-          a.participants_offline, a.participants_online, a.source, _json(a.raw), ",".join(a.flags))
-         for i, a in enumerate(result.activities)])
+          a.participants_offline, a.participants_online, a.source, _json(a.raw), ",".join(a.flags), general)
+         for i, (a, general) in enumerate(ranked)])

@@ -129,10 +129,37 @@ CREATE TABLE IF NOT EXISTS picks (             -- the office's choice of units a
 )""")
 
 
+def _general_activities(db: sqlite3.Connection) -> None:
+    """activities.general: 1 for a 一般活动, kept and shown, never counted (ledgers of main before versions may
+    have it already)."""
+    if "general" not in _columns(db, "activities"):
+        db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")
+
+
+PLATFORM = """
+CREATE TABLE IF NOT EXISTS platform_imports (  -- the national platform's activity list: the latest import counts
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT,
+    sheet TEXT, columns TEXT, notes TEXT, rows INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS platform_rows (
+    import_id INTEGER NOT NULL, seq INTEGER NOT NULL, platform_id TEXT NOT NULL, title TEXT NOT NULL,
+    organizer TEXT, filer TEXT, start_date TEXT, end_date TEXT, location TEXT, region TEXT, format TEXT,
+    section TEXT, status TEXT, line INTEGER, extra TEXT,
+    PRIMARY KEY (import_id, seq)
+)"""
+
+
+def _platform(db: sqlite3.Connection) -> None:
+    for statement in _statements(PLATFORM):
+        db.execute(statement)
+
+
 STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "messages.standing", _standing),
     (2, "marks row and messages.claimed replace the state bag", _typed_marks),
     (3, "picks: what the office commends", _picks),  # IF NOT EXISTS: ledgers of main before versions have it
+    (4, "activities.general", _general_activities),
+    (5, "the national platform's list", _platform),
 ]
 LATEST = STEPS[-1][0]
 

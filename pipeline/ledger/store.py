@@ -1,8 +1,8 @@
 """The ledger in SQLite: the only code that reads or writes the database.
 
 One ``Store`` per process, made of one part per table: ``messages`` (and the files and activities of each),
-``outbox_table``, ``decisions`` (admins' decisions and the audit trail) and ``marks`` (what the worker last
-did). It gives back typed rows (``rows``); the schema and its migrations are ``schema``.
+``outbox_table``, ``decisions`` (admins' decisions, picks and the audit trail), ``marks`` (what the worker
+last did) and ``platform`` (the national platform's list). It gives back typed rows (``rows``); the schema and its migrations are ``schema``.
 """
 from __future__ import annotations
 
@@ -14,12 +14,13 @@ from pipeline.ledger.decisions import Decisions
 from pipeline.ledger.marks import Marks
 from pipeline.ledger.messages import Messages
 from pipeline.ledger.outbox_table import OutboxTable
+from pipeline.ledger.platform import PlatformList
 from pipeline.ledger.schema import migrate
 
 __all__ = ["Store", "utcnow"]
 
 
-class Store(Messages, OutboxTable, Decisions, Marks):
+class Store(Messages, OutboxTable, Decisions, Marks, PlatformList):
     def __init__(self, path: Path, busy_timeout: float = 30):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
