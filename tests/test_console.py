@@ -301,3 +301,41 @@ def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
     gone.wait()
     (tmp_path / "worker.lock").write_text(str(gone.pid))
     assert worker_alive(tmp_path) is False
+
+
+def test_pages_share_one_registry_and_one_dataset_until_the_ledger_changes(config_path, monkeypatch):
+    """The registry is read once while its file is unchanged; the dataset is made once per ledger change,
+    whoever changes the ledger (this console, or another process such as `serve` or the command line)."""
+    import pipeline.runtime.app as app_module
+    import pipeline.runtime.console.state as state_module
+
+    counted = {"registry": 0, "dataset": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            counted[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    target = next(m for m in _export(config_path)["messages"] if m["status"] == "needs_review")["message_id"]
+    monkeypatch.setattr(state_module, "load_registry", counting("registry", state_module.load_registry))
+    monkeypatch.setattr(app_module, "dataset", counting("dataset", app_module.dataset))
+    config = load_config(config_path)
+    client = create_app(config).test_client()
+    token = _login(client)
+    for page in ("/", "/units", "/review", "/units/lunan", "/"):
+        assert client.get(page).status_code in (200, 404)
+    assert counted == {"registry": 1, "dataset": 1}
+    client.post("/review/dismiss", data={"message": target, "reason": "已核实", "csrf": token})
+    client.get("/units")
+    client.get("/review")
+    assert counted["dataset"] == 2  # changed by this console: made again, once
+    assert main(["--config", str(config_path), "review", "restore", target]) == 0  # (it makes its own dataset)
+    before = counted["dataset"]
+    client.get("/units")
+    client.get("/")
+    assert counted["dataset"] == before + 1  # changed by another process: seen too
+    units = config.campaign.units
+    units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    client.get("/units")
+    assert counted["registry"] == 2  # the registry file changed: read again

@@ -91,8 +91,10 @@ def resolve_picks(rows: Iterable[PickRow], shortlist: Shortlist) -> Picks:
     return picks
 
 
-def load_season(config: Config, registry: Registry, store: Store, as_of: date | None = None) -> Season:
-    data = dataset(config, registry, store, as_of)
+def load_season(config: Config, registry: Registry, store: Store, as_of: date | None = None,
+                data: dict[str, Any] | None = None) -> Season:
+    """``data``: the dataset already at hand (the console's, cached per ledger change), else made here."""
+    data = data if data is not None else dataset(config, registry, store, as_of)
     narratives = unit_narratives(data, store.messages())
     declared = declared_flags(store, data)
     shortlist = build_shortlist(data, narratives, declared)

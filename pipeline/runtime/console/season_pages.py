@@ -32,7 +32,7 @@ def _now() -> datetime:
 
 def _season() -> Season:
     p = pipeline()
-    return load_season(p.config, p.registry, p.store)
+    return load_season(p.config, p.registry, p.store, data=p.dataset())
 
 
 @bp.route("/shortlist")
