@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
+from pipeline.campaign.standing import current_list_keys, message_statuses, parts_of, unit_progress
 from pipeline.config import Config
 from pipeline.ledger.store import Store
 from pipeline.reporting.workbook import neutralise, write_workbook
@@ -35,7 +35,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     if as_of is not None:
         rows = [m for m in rows if (m["received_at"] or m["arrival_at"] or "")[:10] <= as_of.isoformat()]
     statuses = message_statuses(rows)
-    counts = store.activity_counts()  # per message key; filtered rows simply never ask for the others
+    counts = store.unit_activity_counts()  # per (message key, unit); filtered rows never ask for the others
     progress = unit_progress(registry, config.campaign.quotas, rows, statuses, counts)
     current = current_list_keys(rows, statuses)
     files_by_key: dict[str, list[dict]] = {}
@@ -47,14 +47,20 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     messages = []
     for m in rows:
         status = statuses[m["key"]]
-        messages.append({
+        item = {
             "message_id": message_id[m["key"]], "received_at": m["received_at"] or m["arrival_at"],
             "sender": m["sender"] or "", "subject": m["subject"] or "", "status": status.status,
             "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
             "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
-        })
+        }
+        if status.status != "ignored" and parts_of(m):  # several units' files: what counts for whom
+            item["parts"] = [{"unit_id": p["unit_id"], "status": status.status_for(p["unit_id"]),
+                              "files": p["files"], "activities": p["activities"]} for p in parts_of(m)]
+        messages.append(item)
     activities = []
-    for a in store.activities(sorted(current.values())):
+    for a in store.activities(sorted(set(current.values()))):
+        if current.get(a["unit_id"]) != a["key"]:  # a mail of two units: the other unit's rows count for it
+            continue
         item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
                 "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
                 "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
