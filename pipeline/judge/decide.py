@@ -255,6 +255,8 @@ def _submission(content: MailContent, ctx: Context, reply_allowed: bool, ident, 
                                 for a in acts])
     split = split_by_unit(content.files, ident, ctx.index, skip) if per_file is not None else None
     parts = _parts(split.groups, content, per_file or [], env, ident, ctx) if split and split.groups else []
+    if parts and ident.unit_id is None:  # a tie the files settle: each unit has the files naming it
+        ident = replace(ident, unit_id=parts[0].unit_id, how="content")
     unit_id = parts[0].unit_id if parts else ident.unit_id
     activities = [a for p in parts for a in p.activities] if parts else reading.activities
     limits = limits_reached(content)
