@@ -23,7 +23,7 @@ class MessageStatus:
         return self.parts.get(unit_id or "", self.status) if self.parts else self.status
 
 
-def parts_of(m: Mapping) -> list[dict[str, Any]]:
+def parts_of(m: Any) -> list[dict[str, Any]]:
     """The per-unit parts of a mail that carries several units' files ([] for a one-unit mail)."""
     try:
         raw = m["parts"]
@@ -32,7 +32,7 @@ def parts_of(m: Mapping) -> list[dict[str, Any]]:
     return json.loads(raw) if raw else []
 
 
-def unit_views(m: Mapping) -> list[Mapping]:
+def unit_views(m: Any) -> list[Mapping]:
     """A message as each unit sees it: itself, or for a mail of several units one view per part (its
     unit, standing and what it carries), so superseding and current lists work per unit."""
     parts = parts_of(m)

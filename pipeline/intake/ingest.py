@@ -121,7 +121,8 @@ class Ingestor:
     def _reported_after(self, result: MessageResult) -> dict[str, int]:
         """unit_id -> activities the unit counts once this message is committed (each unit of a mail
         carrying several units' files)."""
-        parts = [(p.unit_id, p.standing, p.carries_list, len(p.activities)) for p in result.parts] or \
+        parts: list[tuple[str, str | None, bool, int]] = \
+            [(p.unit_id, p.standing, p.carries_list, len(p.activities)) for p in result.parts] or \
             ([(result.unit_id, result.standing, result.carries_list, len(result.activities))] if result.unit_id else [])
         out = {}
         for unit_id, standing_, carries_list, count in parts:
@@ -201,7 +202,7 @@ class Ingestor:
         if (self.store.message(key) or {"processed_at": 1})["processed_at"]:
             return []
         units = [p.unit_id for p in result.parts if p.standing == "unverified"] or \
-            ([result.unit_id] if result.standing == "unverified" and not result.parts else [])
+            ([result.unit_id] if result.unit_id and result.standing == "unverified" and not result.parts else [])
         notices = []
         for unit_id in units:
             rows = self.store.unit_messages(unit_id)

@@ -274,13 +274,13 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
                                   f"发件地址登记为“{unit.name}”，材料内容为“{other.name}”，按材料内容归属")
         return Identification(unit.unit_id, how)
 
+    title_unit = titled_unit(envelope, files, index)
+    if title_unit is not None:  # the summary's own title outweighs names in the body and the signature
+        others = [registry.by_id[u].name for u, _ in ranked if u != title_unit]
+        return Identification(title_unit, "content", [u for u, _ in ranked] if others else [],
+                              f"按文件标题归属（正文或签名中另提到：{'、'.join(others)}）" if others else "")
     if unique_best:
         return Identification(unique_best[0], "content")
-    title_unit = titled_unit(envelope, files, index)
-    if title_unit is not None:
-        others = [registry.by_id[u].name for u, _ in ranked if u != title_unit]
-        return Identification(title_unit, "content", [u for u, _ in ranked],
-                              f"按文件标题归属（正文或签名中另提到：{'、'.join(others)}）" if others else "")
     if not decisive:
         texts = [text for place, text in _places(envelope, files) if place in FUZZY_PLACES]
         unit_id, close, score = index.fuzzy(texts)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Collection
 
 from parsers.parsed import FileResult
 from pipeline.judge.identify import Identification, NameIndex
@@ -46,7 +47,7 @@ def units_named_by(f: FileResult, index: NameIndex) -> set[str]:
 
 
 def split_by_unit(files: list[FileResult], ident: Identification, index: NameIndex,
-                  skip: set[int] = frozenset()) -> Split | None:
+                  skip: Collection[int] = ()) -> Split | None:
     """How the files divide between units, or None when they all go with the mail's unit (or no unit)."""
     if ident.how not in _SPLITTABLE:
         return None
