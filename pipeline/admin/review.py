@@ -72,6 +72,9 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
     row = find_message(pipeline.store, ident)
     address = _sender_to_remember(pipeline, row)
+    if address is None and not row["sender"]:
+        raise ReviewError("this mail has no sender address (no From header), so there is no address to attribute "
+                          "to the unit; ask the unit to send it again from its own address, or dismiss it")
     if address is None:
         raise ReviewError("this mail is a forward that names no original sender; "
                           "ask the unit to send it again from its own address, or dismiss it")

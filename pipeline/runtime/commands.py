@@ -28,7 +28,7 @@ def cmd_reingest(pipeline: Pipeline, args) -> int:
         print(perform(pipeline, command_line_actor(), "reingest", args.since, args.until,
                       from_archive=args.from_archive, send_acks=args.send_acks))
     except ReviewError as exc:
-        print(exc, file=sys.stderr)
+        print(f"reingest: {exc}", file=sys.stderr)
         return 2
     return 0
 
