@@ -23,13 +23,10 @@ import pytest
 from conftest import missing_tool
 from servers import SmtpSink, new_account
 
+from pipeline.config import load_config
+from pipeline.ledger.store import Store
+from pipeline.runtime.console import create_app
 from run import main
-
-flask = pytest.importorskip("flask", reason="pip install flask waitress")
-
-from pipeline.config import load_config  # noqa: E402
-from pipeline.ledger.store import Store  # noqa: E402
-from pipeline.runtime.console import create_app  # noqa: E402
 
 OK, NO = 0, 2  # a result, a refusal
 

@@ -54,8 +54,9 @@ def _sender_to_remember(pipeline, row) -> str | None:
         return sender
     try:
         raw = pipeline.archive.get(row["sha256"])
-    except OSError:
-        return None
+    except OSError as exc:
+        raise ReviewError(f"the archived copy of this mail cannot be read ({exc}); fetch it again with "
+                          "`reingest --since … --until …` (from the server), then assign it") from None
     from parsers.mime import parse_message
     from parsers.sandbox import SandboxFailure
 
