@@ -28,6 +28,8 @@ def _date(text: str) -> date:
 class _Console(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream that was current when it was made."""
 
+    ours = True  # set up by setup_logging (a second run in one process replaces it)
+
     @property
     def stream(self):
         return sys.stderr
@@ -40,6 +42,8 @@ class _Console(logging.StreamHandler):
 class _LogFile(logging.handlers.RotatingFileHandler):
     """The log shares the disk with the data: when that disk is full a line is lost, not the run
     (the default prints a traceback per line to stderr)."""
+
+    ours = True
 
     def handleError(self, record) -> None:
         pass
@@ -59,7 +63,6 @@ def setup_logging(config: Config, verbose: bool) -> None:
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     for handler in (to_file, console):
-        handler.ours = True
         root.addHandler(handler)
     for noisy in ("imapclient", "imaplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -135,7 +135,7 @@ class Sandbox:
     def _enforce_budget(self, pool) -> bool:
         """Kill the largest parser worker (with what it started) if the tree is over budget."""
         procs = memwatch.tree(os.getpid())
-        if not procs:
+        if not procs or not self.budget_mb:
             return False
         total = sum(rss for _, rss in procs.values())
         self.peak_tree_bytes = max(self.peak_tree_bytes, total)

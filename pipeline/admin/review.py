@@ -9,6 +9,7 @@ command that settles it, is ``pipeline/reporting/review_queue.py``.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the command line and console use them)
     ReviewError,
@@ -21,12 +22,15 @@ from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the c
     review_items,
 )
 
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
+
 log = logging.getLogger(__name__)
 
 
 # -- decisions ----------------------------------------------------------------------------------
 
-def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
+def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None):
     from pipeline.intake.ingest import CycleReport
 
     report = CycleReport()
@@ -39,13 +43,13 @@ def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
     return report
 
 
-def reprocess(pipeline, ident: str) -> str:
+def reprocess(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     report = _reprocess_keys(pipeline, [row["key"]], None)
     return f"reprocessed {row['message_id'] or row['key']}: " + describe(pipeline, row["key"]) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline, row) -> str | None:
+def _sender_to_remember(pipeline: Pipeline, row) -> str | None:
     """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
     sender = (row["sender"] or "").lower()
@@ -67,7 +71,7 @@ def _sender_to_remember(pipeline, row) -> str | None:
                  and f.from_addr.lower() != sender), None)
 
 
-def assign(pipeline, ident: str, unit_id: str) -> str:
+def assign(pipeline: Pipeline, ident: str, unit_id: str) -> str:
     unit = pipeline.registry.get(unit_id)
     if unit is None:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
@@ -91,7 +95,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
                            and r["unit_id"] is None and r["kind"] == "submission"]
     already = row["unit_id"] == unit.unit_id
     report = _reprocess_keys(pipeline, keys, None if already else f"assigned-{unit.unit_id}")
-    after = pipeline.store.message(row["key"])
+    after = pipeline.store.message(row["key"]) or row
     note = ""
     if after["unit_id"] != unit.unit_id:
         other = pipeline.registry.get(after["unit_id"])
@@ -103,7 +107,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
             + describe(pipeline, row["key"]) + note + f" ({report.line()})")
 
 
-def dismiss(pipeline, ident: str, reason: str) -> str:
+def dismiss(pipeline: Pipeline, ident: str, reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ReviewError("give a reason: --reason '…' (it shows in the export and the workbook)")
@@ -113,17 +117,19 @@ def dismiss(pipeline, ident: str, reason: str) -> str:
     return f"{row['message_id'] or row['key']} dismissed: it now shows as ignored (管理员已排除：{reason})"
 
 
-def restore(pipeline, ident: str) -> str:
+def restore(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     if not pipeline.store.undismiss(row["key"]):
         raise ReviewError(f"{row['message_id'] or row['key']} was not dismissed")
     return f"{row['message_id'] or row['key']} restored: " + describe(pipeline, row["key"])
 
 
-def describe(pipeline, key: str) -> str:
+def describe(pipeline: Pipeline, key: str) -> str:
     from pipeline.reporting.export import dataset
 
     row = pipeline.store.message(key)
+    if row is None:
+        return "no longer in the ledger"
     ident = row["message_id"] or row["key"]
     data = dataset(pipeline.config, pipeline.registry, pipeline.store)
     m = next((m for m in data["messages"] if m["message_id"] == ident), None)

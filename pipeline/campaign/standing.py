@@ -5,10 +5,14 @@ time, so a reingest or a registry change can never leave a stale verdict behind.
 """
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence, Union
 
 from pipeline.campaign.registry import Registry
+
+# a message as the ledger gives it: its row, or a dict (a dismissed one reads as the admin decided)
+MessageRow = Union[sqlite3.Row, Mapping[str, Any]]
 
 
 @dataclass
@@ -32,17 +36,17 @@ class UnitProgress:
     message_keys: list[str] = field(default_factory=list)
 
 
-def _complements(m: Mapping) -> bool:
+def _complements(m: MessageRow) -> bool:
     """A narrative without an activity list: accepted once the unit's list arrives by another mail."""
     return m["outcome"] == "needs_review" and bool(m["carries_narrative"]) and not m["carries_list"] \
         and m["kind"] == "submission" and m["unit_id"] is not None
 
 
-def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
+def message_statuses(messages: Iterable[MessageRow]) -> dict[str, MessageStatus]:
     """Final status of every message; ``messages`` are ledger rows (any order)."""
     ordered = sorted(messages, key=lambda m: (m["received_at"] or "", m["key"]))
     out: dict[str, MessageStatus] = {}
-    by_unit: dict[str, list[Mapping]] = {}
+    by_unit: dict[str, list[MessageRow]] = {}
     for m in ordered:
         if m["state"] == "parked":
             out[m["key"]] = MessageStatus("needs_review", m["reason"] or f"处理失败：{m['last_error'] or ''}")
@@ -73,7 +77,7 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
     return out
 
 
-def standing(m: Mapping) -> str:
+def standing(m: MessageRow) -> str:
     """own | forward | unverified (see pipeline/judge/decide.py); ledgers from before it was kept count as own."""
     try:
         return m["standing"] or "own"
@@ -81,18 +85,18 @@ def standing(m: Mapping) -> str:
         return "own"
 
 
-def _covers(later: Mapping, earlier: Mapping) -> bool:
+def _covers(later: MessageRow, earlier: MessageRow) -> bool:
     return (not earlier["carries_list"] or bool(later["carries_list"])) \
         and (not earlier["carries_narrative"] or bool(later["carries_narrative"]))
 
 
-def _replaces_part(later: Mapping, earlier: Mapping) -> bool:
+def _replaces_part(later: MessageRow, earlier: MessageRow) -> bool:
     """The later message would take the place of the earlier's activity list or narrative."""
     return bool(later["carries_list"] and earlier["carries_list"]) \
         or bool(later["carries_narrative"] and earlier["carries_narrative"])
 
 
-def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
+def _vouched(unit_messages: list[MessageRow]) -> tuple[dict[str, str], dict[str, str]]:
     """Outcome of each of a unit's messages once complements are counted, and a mail from another
     address that would replace what the unit's own address sent is held for a person (review assign)."""
     has_list = any(m["outcome"] == "accepted" and m["carries_list"] for m in unit_messages)
@@ -110,7 +114,7 @@ def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, st
     return effective, reasons
 
 
-def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
+def current_list_keys(messages: Iterable[MessageRow], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
     """unit_id -> key of its newest accepted message that carries an activity list."""
     current: dict[str, tuple[str, str]] = {}
     for m in messages:
@@ -121,11 +125,11 @@ def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, Messag
     return {unit: stamp[1] for unit, stamp in current.items()}
 
 
-def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: list[Mapping],
+def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: Sequence[MessageRow],
                   statuses: Mapping[str, MessageStatus], activity_counts: Mapping[str, int]) -> list[UnitProgress]:
     """Per registered unit: submitted, late, reported, met. ``activity_counts`` is per message key."""
     current = current_list_keys(messages, statuses)
-    mine: dict[str, list[Mapping]] = {}
+    mine: dict[str, list[MessageRow]] = {}
     for m in sorted(messages, key=lambda m: (m["received_at"] or "", m["key"])):
         if m["unit_id"] and statuses[m["key"]].status != "ignored":
             mine.setdefault(m["unit_id"], []).append(m)

@@ -192,7 +192,8 @@ class Ingestor:
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
         reading of the message only, never on a reingest or a reprocess."""
-        if result.standing != "unverified" or (self.store.message(key) or {"processed_at": 1})["processed_at"]:
+        if result.standing != "unverified" or result.unit_id is None \
+                or (self.store.message(key) or {"processed_at": 1})["processed_at"]:
             return []
         rows = self.store.unit_messages(result.unit_id)
         statuses = message_statuses(rows)

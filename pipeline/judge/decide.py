@@ -9,8 +9,9 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.parser import BytesHeaderParser
+from typing import TypedDict
 
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.parsed import LIMIT_FLAG, Activity, FileResult
@@ -86,6 +87,8 @@ def _merge(a: Activity, b: Activity) -> Activity:
     values = {f: getattr(lead, f) if getattr(lead, f) is not None else getattr(other, f) for f in _MERGED_FIELDS}
     raw = {**other.raw, **lead.raw}
     flags = list(lead.flags)
+    start: date | None
+    end: date | None
     if lead.start_date is None and other.start_date is not None:  # the dates come from the other list
         flags = [f for f in flags if not f.startswith("date_")] + [f for f in other.flags if f.startswith("date_")]
         raw["date"] = other.raw.get("date", "")
@@ -149,6 +152,20 @@ def limits_reached(content: MailContent) -> list[str]:
     return list(dict.fromkeys(n.removeprefix(LIMIT_FLAG) for n in found if n.startswith(LIMIT_FLAG)))
 
 
+class _Common(TypedDict):
+    """What every MessageResult of a mail says, whatever the outcome."""
+
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    received_at: datetime
+    late: bool
+    reply_to: str
+    references: str
+    excerpt: str
+
+
 def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> MessageResult:
     env = content.envelope
     config = ctx.config
@@ -157,10 +174,10 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     received = received.astimezone(tz)
     late = received.date() > config.campaign.deadline
     verdict = classify(env, config.own_addresses, set(config.admins), OUR_ID_MARK)
-    base = dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
-                subject=env.subject, received_at=received, late=late, reply_to=_acknowledge_to(env, ctx),
-                references=" ".join(env.headers.get("references", [])[:1]),
-                excerpt=re.sub(r"\s+", " ", env.text or "")[:300])
+    base = _Common(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
+                   subject=env.subject, received_at=received, late=late, reply_to=_acknowledge_to(env, ctx),
+                   references=" ".join(env.headers.get("references", [])[:1]),
+                   excerpt=re.sub(r"\s+", " ", env.text or "")[:300])
     files = [FileRecord(f.name, export_kind(f.kind), f.status, f.error,
                         sum(1 for a in f.activities)) for f in content.files]
     if not verdict.is_submission:

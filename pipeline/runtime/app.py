@@ -101,14 +101,16 @@ class Pipeline:
 
     # -- send --------------------------------------------------------------------------------
 
-    def transport(self):
+    def transport(self) -> SmtpTransport | FolderTransport:
         smtp = self.config.smtp
         if smtp.host:
+            assert smtp.port is not None  # the configuration fills it in from ssl/starttls
             return SmtpTransport(smtp.host, smtp.port, use_ssl=smtp.ssl, starttls=smtp.starttls,
                                  username=smtp.username,
                                  password=smtp.password.get_secret_value() if smtp.password else None,
                                  timeout=smtp.timeout_seconds, verify=smtp.ssl_verify,
                                  cafile=str(smtp.cafile) if smtp.cafile else None)
+        assert smtp.outdir is not None  # the configuration requires smtp.host or smtp.outdir
         return FolderTransport(smtp.outdir)
 
     def flush_outbox(self) -> FlushReport:
