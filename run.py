@@ -12,6 +12,7 @@ import logging.handlers
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from pipeline.config import Config, ConfigError, load_config
 
@@ -31,11 +32,11 @@ class _Console(logging.StreamHandler):
     ours = True  # set up by setup_logging (a second run in one process replaces it)
 
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:
+    def stream(self, value: object) -> None:
         pass
 
 
@@ -45,7 +46,7 @@ class _LogFile(logging.handlers.RotatingFileHandler):
 
     ours = True
 
-    def handleError(self, record) -> None:
+    def handleError(self, record: logging.LogRecord) -> None:
         pass
 
 

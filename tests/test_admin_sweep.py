@@ -322,10 +322,13 @@ def test_every_outbox_action_and_reingest_ends_in_a_result_or_a_refusal(entry_ki
     assert _message(data, "<office-fw.1@example.org>")["status"] == "needs_review"  # reingest kept the queue
 
 
-def test_what_a_person_reads_after_the_sweep_reads(config_path, capsys):
-    """The read-only commands and pages on the season: a result each."""
+def test_the_other_commands_and_the_pages_end_in_a_result(config_path, capsys):
+    """What else a person runs or opens on the season (`run.py --help`): a result each."""
     cli = CommandLine(config_path, capsys)
-    for argv in (["review", "list"], ["outbox", "list"], ["status"], ["digest", "--dry-run"]):
+    out = str(config_path.parent / "export.xlsx")
+    for argv in (["review", "list"], ["outbox", "list"], ["status"], ["digest", "--dry-run"],
+                 ["digest", "--date", "2025-09-20"], ["remind", "--date", "2025-09-23"],
+                 ["export", "--format", "xlsx", "--out", out]):
         assert cli.run(*argv)[0] == OK, argv
     console = Console(config_path)
     for page in ("/", "/units", "/review", "/outbox", "/log", "/reingest", "/units/lunan", "/workbook.xlsx"):

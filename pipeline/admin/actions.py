@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import getpass
 import json
+import sqlite3
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from pipeline.admin import review
 from pipeline.admin.review import ReviewError
+from pipeline.intake.ingest import Progress
 
 if TYPE_CHECKING:
     from pipeline.runtime.app import Pipeline  # the floor above: for the type only
@@ -29,7 +32,7 @@ def command_line_actor() -> str:
         return "命令行"
 
 
-def _outbox_row(pipeline: Pipeline, mail_id: int):
+def _outbox_row(pipeline: Pipeline, mail_id: int) -> sqlite3.Row:
     row = next((r for r in pipeline.store.outbox() if r["id"] == mail_id), None)
     if row is None:
         raise ReviewError(f"no mail with id {mail_id} (see `outbox list`)")
@@ -55,7 +58,8 @@ def resend(pipeline: Pipeline, mail_id: int) -> str:
     return f"mail {mail_id} queued again; sent {report.sent} now"
 
 
-def reingest(pipeline: Pipeline, since, until, from_archive: bool = False, send_acks: bool = False, progress=True) -> str:
+def reingest(pipeline: Pipeline, since: date, until: date, from_archive: bool = False, send_acks: bool = False,
+             progress: Progress = True) -> str:
     if since > until:
         raise ReviewError("--since must not be after --until")
     return pipeline.reingest(since, until, from_archive=from_archive, send_acks=send_acks, progress=progress).line()
@@ -65,7 +69,7 @@ ACTIONS: dict[str, Callable[..., str]] = {"assign": review.assign, "reprocess": 
            "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest}
 
 
-def perform(pipeline: Pipeline, actor: str, action: str, *args, **kwargs) -> str:
+def perform(pipeline: Pipeline, actor: str, action: str, *args: Any, **kwargs: Any) -> str:
     """Run ``action`` with its arguments; record it in the audit table; return its report line.
     A ``ReviewError`` (the action cannot be carried out) is recorded and raised again."""
     target = str(args[0]) if args else None

@@ -9,8 +9,10 @@ command that settles it, is ``pipeline/reporting/review_queue.py``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 from typing import TYPE_CHECKING
 
+from pipeline.intake.ingest import CycleReport
 from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the command line and console use them)
     ReviewError,
     ReviewItem,
@@ -30,9 +32,7 @@ log = logging.getLogger(__name__)
 
 # -- decisions ----------------------------------------------------------------------------------
 
-def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None):
-    from pipeline.intake.ingest import CycleReport
-
+def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None) -> CycleReport:
     report = CycleReport()
     with pipeline.ingesting("review"):
         if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
@@ -49,7 +49,7 @@ def reprocess(pipeline: Pipeline, ident: str) -> str:
     return f"reprocessed {row['message_id'] or row['key']}: " + describe(pipeline, row["key"]) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline: Pipeline, row) -> str | None:
+def _sender_to_remember(pipeline: Pipeline, row: sqlite3.Row) -> str | None:
     """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
     sender = (row["sender"] or "").lower()

@@ -10,11 +10,12 @@ import re
 import shlex
 import sqlite3
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import standing
+from pipeline.campaign.standing import MessageRow, standing
 from pipeline.config import Config
 from pipeline.ledger.store import Store
 
@@ -95,7 +96,7 @@ def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _advice(reason: str, row, candidates: list[str], registry: Registry, prog: str) -> tuple[list[str], str]:
+def _advice(reason: str, row: MessageRow, candidates: list[str], registry: Registry, prog: str) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
     ident = quote(row["message_id"] or row["key"])
     dismiss = f"{prog} review dismiss {ident} --reason {quote('…说明…')}"
@@ -118,7 +119,7 @@ def _advice(reason: str, row, candidates: list[str], registry: Registry, prog: s
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
 
 
-def _standing(row) -> str:
+def _standing(row: MessageRow) -> str | None:
     return standing(row)
 
 
@@ -145,7 +146,7 @@ def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewIte
     return items
 
 
-def questions(pipeline: Pipeline, as_of=None) -> list[dict]:
+def questions(pipeline: Pipeline, as_of: date | None = None) -> list[dict]:
     """Mail a person wrote that is not a submission (a question, a request for more time), not yet dismissed."""
     out = []
     for row in pipeline.store.messages():
