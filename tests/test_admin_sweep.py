@@ -92,8 +92,9 @@ class CommandLine:
         out, err = self.capsys.readouterr()
         assert "Traceback" not in out + err, (argv, out + err)
         if code != OK:
-            said = argv[0] + ":"  # "review: …", or the log's "ERROR: review: …" for a machine's refusal
-            refusal = [line for line in err.splitlines() if line.startswith((said, "ERROR: " + said))]
+            said = (f"{argv[0]}:", f"{' '.join(argv[:2])}:")  # "review: …", "platform import: …"
+            refusal = [line for line in err.splitlines()  # or the log's "ERROR: review: …" for a machine's refusal
+                       if line.startswith(said) or line.startswith(tuple("ERROR: " + s for s in said))]
             assert len(refusal) == 1, (argv, err)  # one line says why
             return code, refusal[0]
         return code, out.strip()
@@ -355,3 +356,26 @@ def test_a_decision_while_another_process_ingests_is_refused_in_one_line(entry_k
     assert (assign[0], reprocess[0], dismiss[0]) == (busy, busy, OK), (assign, reprocess, dismiss)
     assert "serve" in assign[1] and "serve" in reprocess[1]  # who holds it
     assert _message(_export(config_path), "<office-fw.1@example.org>")["status"] == "needs_review"
+
+
+def test_the_season_end_actions_end_in_a_result_or_a_refusal(config_path, capsys):
+    """`platform import`, `report`, and the console's commendation picks (the actions main gained)."""
+    cli = CommandLine(config_path, capsys)
+    folder = config_path.parent
+    (folder / "garbage.csv").write_bytes(b"\x00\x01 not a list at all\n")
+    (folder / "list.csv").write_text("活动名称,举办单位,开始时间\n丰南区科普活动第1场,唐山市丰南区科学技术协会,2025-09-05\n",
+                                     encoding="utf-8")
+    steps = [(["platform", "import", str(folder / "absent.xlsx")], NO),
+             (["platform", "import", str(folder / "garbage.csv")], NO),
+             (["platform", "import", str(folder / "list.csv")], OK),
+             (["report", "--out", str(folder / "report.txt")], NO),
+             (["report", "--out", str(folder / "report.docx")], OK)]
+    got = [(argv, expected, cli.run(*argv)) for argv, expected in steps]
+    console = Console(config_path)
+    response = console.client.post("/shortlist", data={"unit": ["fengnan", "no-such-unit"], "csrf": console.token})
+    assert response.status_code == 302
+    page = console.client.get(response.headers["Location"]).text
+    assert "Traceback" not in page and "选入1个" in page and "no unit 'no-such-unit'" in html.unescape(page)
+    assert console.client.post("/shortlist", data={"csrf": console.token}).status_code == 302  # unpick all
+    wrong = [g for g in got if g[2][0] != g[1]]
+    assert not wrong, "\n".join(map(str, wrong))

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from pipeline.admin import review
+from pipeline.admin import commend, review
 from pipeline.admin.review import ReviewError
 from pipeline.intake.ingest import Progress
 
@@ -21,7 +21,9 @@ if TYPE_CHECKING:
     from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
-             "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取"}
+             "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取",
+             "platform_import": "导入平台活动表",
+             "pick": "选入拟表扬", "unpick": "移出拟表扬"}
 
 
 def command_line_actor() -> str:
@@ -65,8 +67,16 @@ def reingest(pipeline: Pipeline, since: date, until: date, from_archive: bool = 
     return pipeline.reingest(since, until, from_archive=from_archive, send_acks=send_acks, progress=progress).line()
 
 
+def platform_import(pipeline: Pipeline, path: str) -> str:
+    from pipeline.admin.platform_import import import_platform_list
+
+    return import_platform_list(pipeline, path)
+
+
 ACTIONS: dict[str, Callable[..., str]] = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
-           "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest}
+           "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest,
+           "platform_import": platform_import,
+           "pick": commend.pick, "unpick": commend.unpick}
 
 
 def perform(pipeline: Pipeline, actor: str, action: str, *args: Any, **kwargs: Any) -> str:

@@ -52,6 +52,7 @@ CREATE TABLE IF NOT EXISTS activities (
     title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
     participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
     source TEXT, raw TEXT, flags TEXT,
+    general INTEGER NOT NULL DEFAULT 0,         -- 1: 一般活动, kept and shown, never counted
     PRIMARY KEY (key, seq)
 );
 CREATE TABLE IF NOT EXISTS outbox (
@@ -72,9 +73,27 @@ CREATE TABLE IF NOT EXISTS sender_units (      -- admin decisions: this address 
 CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one message (dismiss)
     key TEXT PRIMARY KEY, action TEXT NOT NULL, reason TEXT, decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS platform_imports (  -- the national platform's activity list: the latest import counts
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT,
+    sheet TEXT, columns TEXT, notes TEXT, rows INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS platform_rows (
+    import_id INTEGER NOT NULL, seq INTEGER NOT NULL, platform_id TEXT NOT NULL, title TEXT NOT NULL,
+    organizer TEXT, filer TEXT, start_date TEXT, end_date TEXT, location TEXT, region TEXT, format TEXT,
+    section TEXT, status TEXT, line INTEGER, extra TEXT,
+    PRIMARY KEY (import_id, seq)
+);
 CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admin action (command line or console)
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
     target TEXT, detail TEXT, outcome TEXT, ok INTEGER NOT NULL
+);
+"""
+# Tables added after ledgers existed: created by _migrate, so an old ledger opens and gains them.
+PICKS = """
+CREATE TABLE IF NOT EXISTS picks (             -- the office's choice of units and activities to commend
+    kind TEXT NOT NULL, target TEXT NOT NULL,  -- kind: unit | activity (target: unit_id or shortlist.activity_key)
+    label TEXT, actor TEXT NOT NULL, picked_at TEXT NOT NULL,
+    PRIMARY KEY (kind, target)
 );
 """
 
@@ -108,6 +127,9 @@ class Store:
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(messages)")}
         if "standing" not in columns:
             self.db.execute("ALTER TABLE messages ADD COLUMN standing TEXT")
+        self.db.executescript(PICKS)
+        if "general" not in {r[1] for r in self.db.execute("PRAGMA table_info(activities)")}:
+            self.db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -208,15 +230,16 @@ class Store:
             db.executemany(
                 "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
                 [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
+            ranked = [(a, 0) for a in result.activities] + [(a, 1) for a in result.general_activities]
             db.executemany(
                 "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
-                " participants, participants_offline, participants_online, source, raw, flags)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " participants, participants_offline, participants_online, source, raw, flags, general)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 [(key, i, result.unit_id, a.title, a.start_date and a.start_date.isoformat(),
                   a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
                   a.participants_offline, a.participants_online, a.source,
-                  json.dumps(a.raw, ensure_ascii=False), ",".join(a.flags))
-                 for i, a in enumerate(result.activities)])
+                  json.dumps(a.raw, ensure_ascii=False), ",".join(a.flags), general)
+                 for i, (a, general) in enumerate(ranked)])
             db.execute(
                 "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
                 " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
@@ -261,10 +284,11 @@ class Store:
     def activity_count(self, key: str | None) -> int:
         if key is None:
             return 0
-        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=?", (key,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
-        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities GROUP BY key").fetchall())
+        """Key activities per message: what counts toward the quota."""
+        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
 
     def keys_received_between(self, since: str, until: str) -> list[str]:
         """Messages whose arrival (or Date) falls in [since, until] (ISO dates, inclusive)."""
@@ -291,14 +315,17 @@ class Store:
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
 
-    def activities(self, keys: list[str] | None = None) -> list[sqlite3.Row]:
+    def activities(self, keys: list[str] | None = None, *, general: bool = False) -> list[sqlite3.Row]:
+        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them."""
+        flag = int(general)
         if keys is None:
-            return self.db.execute("SELECT * FROM activities ORDER BY key, seq").fetchall()
+            return self.db.execute("SELECT * FROM activities WHERE general=? ORDER BY key, seq", (flag,)).fetchall()
         rows: list[sqlite3.Row] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks}) ORDER BY key, seq", chunk)
+            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks}) AND general=?"
+                                    " ORDER BY key, seq", (*chunk, flag))
         return rows
 
     def counts(self) -> dict[str, int]:
@@ -309,7 +336,7 @@ class Store:
             out[f"outcome_{outcome}"] = n
         for state, n in self.db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
             out[f"outbox_{state}"] = n
-        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities").fetchone()[0]
+        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities WHERE general=0").fetchone()[0]
         return out
 
     # -- the outbox -----------------------------------------------------------------------------
@@ -426,6 +453,37 @@ class Store:
     def dismissals(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
 
+    # -- the national platform's list --------------------------------------------------------------
+
+    def replace_platform_list(self, file: str, sha256: str, sheet: str, columns: dict[str, str],
+                              notes: list[str], rows: list[dict]) -> int:
+        """Store an imported list in place of the previous one (one transaction); returns its import id.
+        ``rows``: dicts with the columns of ``platform_rows`` (dates ISO, ``extra`` a dict)."""
+        fields = ("platform_id", "title", "organizer", "filer", "start_date", "end_date", "location", "region",
+                  "format", "section", "status", "line")
+        with self.transaction() as db:
+            db.execute("DELETE FROM platform_rows")
+            db.execute("DELETE FROM platform_imports")
+            import_id = db.execute(
+                "INSERT INTO platform_imports(at, file, sha256, sheet, columns, notes, rows) VALUES (?,?,?,?,?,?,?)",
+                (_iso(utcnow()), file, sha256, sheet, json.dumps(columns, ensure_ascii=False),
+                 json.dumps(notes, ensure_ascii=False), len(rows))).lastrowid
+            db.executemany(
+                f"INSERT INTO platform_rows(import_id, seq, {', '.join(fields)}, extra)"
+                f" VALUES (?, ?, {', '.join('?' * len(fields))}, ?)",
+                [(import_id, i, *(r.get(f) for f in fields), json.dumps(r.get("extra") or {}, ensure_ascii=False))
+                 for i, r in enumerate(rows)])
+        return int(import_id or 0)
+
+    def platform_import(self) -> sqlite3.Row | None:
+        """The current import (file, when, columns found), or None when no list was ever imported."""
+        return self.db.execute("SELECT * FROM platform_imports ORDER BY id DESC LIMIT 1").fetchone()
+
+    def platform_rows(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM platform_rows WHERE import_id = (SELECT MAX(id) FROM platform_imports)"
+                               " ORDER BY seq").fetchall()
+        return [{**{k: r[k] for k in r.keys()}, "extra": json.loads(r["extra"] or "{}")} for r in rows]
+
     # -- the audit trail ------------------------------------------------------------------------
 
     def record_action(self, actor: str, action: str, target: str | None, detail: str | None, outcome: str,
@@ -437,11 +495,27 @@ class Store:
     def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
 
+    # -- the commendation picks ------------------------------------------------------------------
+
+    def set_pick(self, kind: str, target: str, label: str, actor: str) -> bool:
+        """Record a pick; False when it was already picked (the first pick's actor and time stay)."""
+        with self.transaction() as db:
+            return db.execute("INSERT OR IGNORE INTO picks(kind, target, label, actor, picked_at) VALUES (?,?,?,?,?)",
+                              (kind, target, label, actor, _iso(utcnow()))).rowcount == 1
+
+    def drop_pick(self, kind: str, target: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM picks WHERE kind=? AND target=?", (kind, target)).rowcount == 1
+
+    def picks(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM picks ORDER BY kind, picked_at, target").fetchall()
+
     def ledger_version(self) -> tuple:
         """Changes whenever a message is recorded or processed or an admin decides: a cache key."""
         return tuple(self.db.execute(
             "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
-            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions)"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions),"
+            " (SELECT MAX(id) FROM platform_imports)"
             " FROM messages").fetchone())
 
     # -- small named values ---------------------------------------------------------------------

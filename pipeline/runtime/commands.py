@@ -153,6 +153,42 @@ def cmd_outbox(pipeline: Pipeline, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_platform(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from pipeline.admin.actions import command_line_actor, perform
+    from pipeline.admin.review import ReviewError
+
+    try:
+        print(perform(pipeline, command_line_actor(), "platform_import", str(args.file)))
+    except ReviewError as exc:
+        print(f"platform import: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from pipeline.reporting.report import write_report
+    from pipeline.reporting.season import load_season
+    from pipeline.reporting.wording import cn_datetime
+
+    if args.out.suffix.lower() != ".docx":
+        print(f"report: the draft is a Word file; give --out a name ending in .docx (not {args.out.name})",
+              file=sys.stderr)
+        return 2
+    season = load_season(pipeline.config, pipeline.registry, pipeline.store)
+    try:
+        path = write_report(season, args.out, today_cn=cn_datetime(datetime.now(pipeline.config.campaign.tz)))
+    except OSError as exc:  # the file open in Word (Windows locks it), a folder we may not write
+        print(f"report: cannot write {args.out}: {exc.strerror or exc}; close it in Word or choose another path",
+              file=sys.stderr)
+        return 2
+    draft = "" if season.picks.any else " (commendations: the shortlist's top, marked 草稿)"
+    print(f"{path}: {len(season.data['units'])} units, {len(season.data['activities'])} activities, "
+          f"{len(season.narratives)} narratives{draft}")
+    return 0
+
+
 def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.runtime.console import ConsoleError, run_console
 
@@ -165,7 +201,8 @@ def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
 
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox, "console": cmd_console}
+            "outbox": cmd_outbox, "console": cmd_console, "platform": cmd_platform,
+            "report": cmd_report}
 
 
 INGESTING = ("poll", "reingest", "serve")
