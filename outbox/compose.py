@@ -109,7 +109,8 @@ def compose(draft: Draft) -> Message:
         msg = _part(MIMEMultipart("mixed", _subparts=[msg, *(_attachment(*a) for a in draft.attachments)]))
     msg["MIME-Version"] = "1.0"
     for name, value in _headers(draft):
-        msg[name] = value
+        # typeshed types a compat32 Message's headers as str only; email.header documents setting a Header
+        msg[name] = value  # type: ignore[assignment]
     return msg
 
 

@@ -28,11 +28,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterator, Protocol
+from typing import Iterator, Protocol, Sequence
 
 from faults import checkpoint
 
-from .smtp import FolderTransport, PermanentError, TransientError, UncertainError
+from .smtp import FolderTransport, PermanentError, SmtpTransport, TransientError, UncertainError
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +49,25 @@ class QueuedMail(Protocol):
     created_at: str
     recipients: tuple[str, ...]
     raw: bytes
+
+
+class OutboxStore(Protocol):
+    """What the queue needs of the ledger (``pipeline.ledger.store.Store`` is one)."""
+
+    def outbox_due(self, now: datetime, limit: int = 100) -> Sequence[QueuedMail]: ...
+    def outbox_sending(self, mail_id: int) -> None: ...
+    def outbox_unconfirmed(self, mail_id: int, error: str | None = None) -> None: ...
+    def outbox_sent(self, mail_id: int, note: str | None = None) -> None: ...
+    def outbox_deferred(self, mail_id: int, error: str, next_try: datetime, *, counted: bool) -> None: ...
+    def outbox_failed(self, mail_id: int, error: str) -> None: ...
+    def outbox_suppressed(self, mail_id: int, error: str) -> None: ...
+    def outbox_recipients_since(self, moment: datetime, kinds: tuple[str, ...]) -> list[tuple[str, ...]]: ...
+    def sent_since(self, moment: datetime) -> int: ...
+    def smtp_outage(self) -> tuple[int, datetime | None]: ...
+    def set_smtp_outage(self, failures: int, retry_at: datetime | None) -> None: ...
+
+
+Transport = SmtpTransport | FolderTransport
 
 
 @dataclass(frozen=True)
@@ -86,7 +105,7 @@ def outage_backoff(failures: int) -> timedelta:
     return timedelta(minutes=min(30, 2 ** max(0, failures - 1)))
 
 
-def _due(store: Any, now: datetime) -> Iterator[QueuedMail]:
+def _due(store: OutboxStore, now: datetime) -> Iterator[QueuedMail]:
     """Everything due, in batches; a mail deferred now is not due again in this flush."""
     seen: set[int] = set()
     while True:
@@ -106,8 +125,8 @@ def _age(row: QueuedMail, now: datetime) -> timedelta:
     return now - created
 
 
-def flush(store: Any, transport: Any, *, sender: str, limits: SendingLimits, now: datetime | None = None,
-          known_recipients: set[str] | None = None) -> FlushReport:
+def flush(store: OutboxStore, transport: Transport, *, sender: str, limits: SendingLimits,
+          now: datetime | None = None, known_recipients: set[str] | None = None) -> FlushReport:
     """Send what is due. ``known_recipients``: addresses of the units and the office; automatic replies
     to anyone else are capped at ``limits.max_per_stranger`` a day (None: no such distinction)."""
     now = now or datetime.now(timezone.utc)
@@ -124,7 +143,7 @@ def flush(store: Any, transport: Any, *, sender: str, limits: SendingLimits, now
 class _Flush:
     """One flush: the counts it keeps while sending, and what happens to each mail."""
 
-    def __init__(self, store: Any, transport: Any, sender: str, now: datetime, limits: SendingLimits,
+    def __init__(self, store: OutboxStore, transport: Transport, sender: str, now: datetime, limits: SendingLimits,
                  known_recipients: set[str] | None):
         self.store, self.transport, self.sender, self.now = store, transport, sender, now
         self.limits, self.known_recipients = limits, known_recipients
@@ -244,7 +263,7 @@ class _Flush:
         self.report.sent += 1
 
 
-def _recent_per_recipient(store: Any, now: datetime) -> dict[str, int]:
+def _recent_per_recipient(store: OutboxStore, now: datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
     for recipients in store.outbox_recipients_since(now - timedelta(days=1), CAPPED_KINDS):
         for r in recipients:

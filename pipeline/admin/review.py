@@ -9,7 +9,9 @@ command that settles it, is ``pipeline/reporting/review_queue.py``.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
+from pipeline.intake.ingest import CycleReport
 from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the command line and console use them)
     ReviewError,
     ReviewItem,
@@ -21,14 +23,15 @@ from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the c
     review_items,
 )
 
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
+
 log = logging.getLogger(__name__)
 
 
 # -- decisions ----------------------------------------------------------------------------------
 
-def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
-    from pipeline.intake.ingest import CycleReport
-
+def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None) -> CycleReport:
     report = CycleReport()
     with pipeline.ingesting("review"):
         if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
@@ -39,16 +42,18 @@ def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
     return report
 
 
-def reprocess(pipeline, ident: str) -> str:
+def reprocess(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     report = _reprocess_keys(pipeline, [row.key], None)
     return f"reprocessed {row.ident}: " + describe(pipeline, row.key) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline, key: str) -> str | None:
+def _sender_to_remember(pipeline: Pipeline, key: str) -> str | None:
     """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender
     (as ingestion read the mail, whatever an admin decided about it since)."""
     row = pipeline.store.ingested(key)
+    if row is None:
+        return None
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
     sender = (row.sender or "").lower()
     forwarded = row.kind == "submission" and (row.standing == "forward" or "转发" in (row.reason or ""))
@@ -56,8 +61,9 @@ def _sender_to_remember(pipeline, key: str) -> str | None:
         return sender
     try:
         raw = pipeline.archive.get(row.sha256)
-    except OSError:
-        return None
+    except OSError as exc:
+        raise ReviewError(f"the archived copy of this mail cannot be read ({exc}); fetch it again with "
+                          "`reingest --since … --until …` (from the server), then assign it") from None
     from parsers.mime import parse_message
     from parsers.sandbox import SandboxFailure
 
@@ -68,12 +74,15 @@ def _sender_to_remember(pipeline, key: str) -> str | None:
                  and f.from_addr.lower() != sender), None)
 
 
-def assign(pipeline, ident: str, unit_id: str) -> str:
+def assign(pipeline: Pipeline, ident: str, unit_id: str) -> str:
     unit = pipeline.registry.get(unit_id)
     if unit is None:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
     row = find_message(pipeline.store, ident)
     address = _sender_to_remember(pipeline, row.key)
+    if address is None and not row.sender:
+        raise ReviewError("this mail has no sender address (no From header), so there is no address to attribute "
+                          "to the unit; ask the unit to send it again from its own address, or dismiss it")
     if address is None:
         raise ReviewError("this mail is a forward that names no original sender; "
                           "ask the unit to send it again from its own address, or dismiss it")
@@ -89,7 +98,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
                         and r.unit_id is None and r.kind == "submission"]
     already = row.unit_id == unit.unit_id
     report = _reprocess_keys(pipeline, keys, None if already else f"assigned-{unit.unit_id}")
-    after = pipeline.store.message(row.key)
+    after = pipeline.store.message(row.key) or row
     note = ""
     if after.unit_id != unit.unit_id:
         other = pipeline.registry.get(after.unit_id)
@@ -101,7 +110,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
             + describe(pipeline, row.key) + note + f" ({report.line()})")
 
 
-def dismiss(pipeline, ident: str, reason: str) -> str:
+def dismiss(pipeline: Pipeline, ident: str, reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ReviewError("give a reason: --reason '…' (it shows in the export and the workbook)")
@@ -111,17 +120,18 @@ def dismiss(pipeline, ident: str, reason: str) -> str:
     return f"{row.ident} dismissed: it now shows as ignored (管理员已排除：{reason})"
 
 
-def restore(pipeline, ident: str) -> str:
+def restore(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     if not pipeline.store.undismiss(row.key):
         raise ReviewError(f"{row.ident} was not dismissed")
     return f"{row.ident} restored: " + describe(pipeline, row.key)
 
 
-def describe(pipeline, key: str) -> str:
-
+def describe(pipeline: Pipeline, key: str) -> str:
     row = pipeline.store.message(key)
-    ident = row.ident if row else key
+    if row is None:
+        return "no longer in the ledger"
+    ident = row.ident
     data = pipeline.dataset()
     m = next((m for m in data["messages"] if m["message_id"] == ident), None)
     if m is None:

@@ -39,8 +39,12 @@ class Messages(Ledger):
         return found[0] if found else None
 
     def unit_messages(self, unit_id: str) -> list[MessageRow]:
-        """The unit's processed messages (a dismissed one reads as processed, as everywhere)."""
-        rows = self._seen(self.db.execute("SELECT * FROM messages WHERE unit_id=?" + _ORDER, (unit_id,)))
+        """The unit's processed messages, including mail of two units with a part for it (a dismissed one reads
+        as processed, as everywhere)."""
+        rows = self._seen(self.db.execute(
+            "SELECT * FROM messages WHERE unit_id=? OR (parts IS NOT NULL AND EXISTS"
+            " (SELECT 1 FROM json_each(messages.parts) WHERE json_extract(value, '$.unit_id')=?))" + _ORDER,
+            (unit_id, unit_id)))
         return [m for m in rows if m.state == "done"]
 
     def messages_with_message_id(self, message_id: str) -> list[MessageRow]:
@@ -148,18 +152,19 @@ class Messages(Ledger):
                 "UPDATE messages SET state='done', claimed=0, last_error=NULL, outcome=?, kind=?, reason=?,"
                 " unit_id=?, candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
                 " carries_narrative=?, narrative=?, fixes=?, notes=?, excerpt=?, processed_at=?, message_id=?,"
-                " standing=? WHERE key=?",
+                " standing=?, parts=? WHERE key=?",
                 (result.outcome, result.kind, result.reason, result.unit_id, _json(result.candidates), result.sender,
                  result.sender_name, result.subject, iso(result.received_at), int(result.late),
                  int(result.carries_list), int(result.carries_narrative), _json(result.narrative),
                  _json(result.fixes), _json(result.notes), result.excerpt, iso(utcnow()), result.message_id,
-                 result.standing, key))
+                 result.standing, _json([p.ledger() for p in result.parts]) if result.parts else None, key))
             for mail in ([outgoing] if outgoing is not None else []) + list(notices):
                 enqueue_in(db, mail)
-            if result.unit_id and result.kind == "submission":  # a reminder not yet sent is moot now
+            units = [p.unit_id for p in result.parts] or ([result.unit_id] if result.unit_id else [])
+            for unit_id in units if result.kind == "submission" else []:  # a reminder not yet sent is moot now
                 db.execute("UPDATE outbox SET state='withdrawn', last_error='单位已报送，提醒撤回'"
                            " WHERE kind='reminder' AND state='pending' AND dedupe LIKE ? ESCAPE '\\'",
-                           (f"reminder:{like_escape(result.unit_id)}:%",))
+                           (f"reminder:{like_escape(unit_id)}:%",))
             checkpoint("commit_before")
 
     def record_failure(self, key: str, error: str, park: bool, result: MessageResult | None = None) -> None:
@@ -177,14 +182,23 @@ class Messages(Ledger):
 
     # -- files and activities -------------------------------------------------------------------
 
-    def activity_count(self, key: str | None) -> int:
+    def activity_count(self, key: str | None, unit_id: str | None = None) -> int:
+        """A message's activities; with ``unit_id``, only those counting for that unit (a mail of two units)."""
         if key is None:
             return 0
-        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
+        if unit_id is None:
+            return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND unit_id=? AND general=0",
+                               (key, unit_id)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
         """Key activities per message: what counts toward the quota."""
         return dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
+
+    def unit_activity_counts(self) -> dict[tuple[str, str], int]:
+        """(message key, unit_id) -> activities: what a message counts for each unit."""
+        rows = self.db.execute("SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 GROUP BY key, unit_id")
+        return {(key, unit_id): n for key, unit_id, n in rows}
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
@@ -223,12 +237,13 @@ def _replace_results(db: sqlite3.Connection, key: str, result: MessageResult) ->
     db.executemany(
         "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
         [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
-    ranked = [(a, 0) for a in result.activities] + [(a, 1) for a in result.general_activities]
+    ranked = ([(a, unit_id, 0) for a, unit_id in zip(result.activities, result.activity_units())]
+              + [(a, result.unit_id, 1) for a in result.general_activities])
     db.executemany(
         "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
         " participants, participants_offline, participants_online, source, raw, flags, general)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(key, i, result.unit_id, a.title, a.start_date and a.start_date.isoformat(),
+        [(key, i, unit_id, a.title, a.start_date and a.start_date.isoformat(),
           a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
           a.participants_offline, a.participants_online, a.source, _json(a.raw), ",".join(a.flags), general)
-         for i, (a, general) in enumerate(ranked)])
+         for i, (a, unit_id, general) in enumerate(ranked)])

@@ -28,6 +28,29 @@ def _flag(value: Any) -> bool | None:
 
 
 @dataclass(frozen=True)
+class UnitPartRow:
+    """The files of one unit in a mail that carries several units' files (``ledger.records.UnitPart``)."""
+
+    unit_id: str
+    standing: str  # own | forward | unverified, for this unit
+    files: tuple[str, ...] = ()
+    activities: int = 0
+    carries_list: bool = False
+    carries_narrative: bool = False
+
+
+def _parts(text: str | None) -> tuple[UnitPartRow, ...]:
+    try:
+        value = json.loads(text or "[]")
+    except ValueError:
+        return ()
+    return tuple(UnitPartRow(str(p["unit_id"]), p.get("standing") or "own", tuple(p.get("files") or ()),
+                             int(p.get("activities") or 0), bool(p.get("carries_list")),
+                             bool(p.get("carries_narrative")))
+                 for p in (value if isinstance(value, list) else []) if isinstance(p, dict) and p.get("unit_id"))
+
+
+@dataclass(frozen=True)
 class MessageRow:
     """One message as the ledger holds it, with an admin's dismissal applied (``dismissal`` is its reason)."""
 
@@ -57,6 +80,7 @@ class MessageRow:
     excerpt: str | None = None
     processed_at: str | None = None
     standing: str = "own"  # own | forward | unverified (pipeline/judge/decide.py); older ledgers: own
+    parts: tuple[UnitPartRow, ...] = ()  # one per unit when a mail carries several units' files
     dismissal: str | None = None
 
     @property
@@ -72,10 +96,14 @@ class MessageRow:
     def from_sql(cls, row: sqlite3.Row, dismissal: str | None = None) -> MessageRow:
         names = set(row.keys())
         plain = {f.name: row[f.name] for f in fields(cls) if f.name in names}
-        plain.update(candidates=_json_list(row["candidates"]), notes=_json_list(row["notes"]),
-                     fixes=_json_list(row["fixes"]), narrative=_json_dict(row["narrative"]),
-                     late=_flag(row["late"]), carries_list=_flag(row["carries_list"]),
-                     carries_narrative=_flag(row["carries_narrative"]), standing=row["standing"] or "own")
+        def get(name: str) -> Any:  # a column a narrower SELECT (or an older schema) lacks reads as NULL
+            return row[name] if name in names else None
+
+        plain.update(candidates=_json_list(get("candidates")), notes=_json_list(get("notes")),
+                     fixes=_json_list(get("fixes")), narrative=_json_dict(get("narrative")),
+                     late=_flag(get("late")), carries_list=_flag(get("carries_list")),
+                     carries_narrative=_flag(get("carries_narrative")), standing=get("standing") or "own",
+                     parts=_parts(get("parts")))
         message = cls(**plain)
         return message.dismissed(dismissal) if dismissal is not None else message
 

@@ -154,12 +154,20 @@ def _platform(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _parts(db: sqlite3.Connection) -> None:
+    """messages.parts: JSON, one entry per unit when a mail carries several units' files (ledgers of main
+    before versions may have it already)."""
+    if "parts" not in _columns(db, "messages"):
+        db.execute("ALTER TABLE messages ADD COLUMN parts TEXT")
+
+
 STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "messages.standing", _standing),
     (2, "marks row and messages.claimed replace the state bag", _typed_marks),
     (3, "picks: what the office commends", _picks),  # IF NOT EXISTS: ledgers of main before versions have it
     (4, "activities.general", _general_activities),
     (5, "the national platform's list", _platform),
+    (6, "messages.parts", _parts),
 ]
 LATEST = STEPS[-1][0]
 

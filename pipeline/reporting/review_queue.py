@@ -8,12 +8,18 @@ import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import PipelineError
 from pipeline.campaign.registry import Registry
+from pipeline.config import Config
 from pipeline.ledger.rows import MessageRow
 from pipeline.ledger.store import Store
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 PROGRAM = "python run.py"
 
@@ -46,7 +52,7 @@ def quote(value: str, windows: bool | None = None) -> str:
     return shlex.quote(value)
 
 
-def console_url(config) -> str | None:
+def console_url(config: Config) -> str | None:
     """Where admins open the console: ``console.url``, else its address when ``serve`` starts it."""
     console = config.console
     if console.url:
@@ -54,7 +60,7 @@ def console_url(config) -> str | None:
     return f"http://{console.host}:{console.port}/" if console.enabled else None
 
 
-def program(config) -> str:
+def program(config: Config) -> str:
     """The command line an admin types for this configuration (``--config`` unless it is the default)."""
     if config.path is None or config.path == (Path.cwd() / "config.yaml").resolve():
         return PROGRAM
@@ -107,7 +113,7 @@ def _advice(row: MessageRow, registry: Registry, prog: str) -> tuple[list[str], 
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
 
 
-def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
+def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewItem]:
     """Messages whose status is needs_review (in ``data``, the export, or now)."""
 
     data = data or pipeline.dataset()
@@ -125,7 +131,7 @@ def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
     return items
 
 
-def questions(pipeline, as_of=None) -> list[dict]:
+def questions(pipeline: Pipeline, as_of: date | None = None) -> list[dict]:
     """Mail a person wrote that is not a submission (a question, a request for more time), not yet dismissed."""
     out = []
     for row in pipeline.store.messages():

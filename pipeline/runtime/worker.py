@@ -24,11 +24,19 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import schedule
 
 from pipeline import PipelineError
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+
+if TYPE_CHECKING:
+    from pipeline.config import MailboxConfig
+    from pipeline.intake.mailbox import ImapSource
+    from pipeline.runtime.app import Pipeline
+
 from pipeline.failures import explain, forget, remember
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.ledger.store import utcnow
@@ -82,12 +90,13 @@ class IdleWatcher:
     every 25 minutes, and a dropped connection is reopened (with backoff) on a later call. If the
     server does not offer IDLE, ``supported`` becomes False and the worker only polls."""
 
-    def __init__(self, mailbox_config, now: Callable[[], datetime] = utcnow, renew: timedelta = IDLE_RENEW):
+    def __init__(self, mailbox_config: MailboxConfig, now: Callable[[], datetime] = utcnow,
+                 renew: timedelta = IDLE_RENEW):
         self.config = mailbox_config
         self.now = now
         self.renew = renew
-        self.source = None
-        self.client = None
+        self.source: ImapSource | None = None
+        self.client: Any = None  # the source's IMAPClient (an untyped library)
         self.idle_since: datetime | None = None
         self.supported = True
         self.reconnect = Backoff(timedelta(seconds=2))
@@ -131,7 +140,7 @@ class IdleWatcher:
                     return False
                 self.reconnect.succeeded()
                 return True  # mail may have arrived while we were not listening
-            if now - self.idle_since >= self.renew:
+            if self.idle_since is None or now - self.idle_since >= self.renew:
                 self.client.idle_done()
                 self.client.idle()
                 self.idle_since = now
@@ -157,7 +166,7 @@ class IdleWatcher:
         self._drop()
 
 
-def daily_job(pipeline, now: datetime) -> str | None:
+def daily_job(pipeline: Pipeline, now: datetime) -> str | None:
     """Reminders (on their days) and then the digest, once per campaign-local day after digest_at."""
     from pipeline.outbound.digest import send_digest
     from pipeline.outbound.reminders import send_reminders
@@ -181,7 +190,7 @@ class SideJobs(threading.Thread):
     (reminders would otherwise go to units whose mail is still unread in the mailbox), and has its turn
     after it before the worker stops, unless a signal stops it."""
 
-    def __init__(self, config, registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
+    def __init__(self, config: Config, registry: Registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
         super().__init__(name="outbox-and-digest", daemon=True)
         self.config, self.registry, self.clock, self.stop, self.tick = config, registry, clock, stop, tick
         self.halt = threading.Event()
@@ -213,7 +222,7 @@ class SideJobs(threading.Thread):
         except Exception:
             log.exception("the outbox and digest thread stopped; mail goes out with each poll meanwhile")
 
-    def flush(self, pipeline) -> None:
+    def flush(self, pipeline: Pipeline) -> None:
         try:
             pipeline.flush_outbox()
         except Exception as exc:
@@ -223,7 +232,7 @@ class SideJobs(threading.Thread):
             else:
                 log.exception("outbox flush failed; the worker carries on")
 
-    def daily(self, pipeline) -> None:
+    def daily(self, pipeline: Pipeline) -> None:
         moment = self.clock()
         if not self.backoff.ready(moment):
             return
@@ -235,7 +244,7 @@ class SideJobs(threading.Thread):
         self.backoff.succeeded()
 
 
-def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
+def serve(pipeline: Pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
           tick: float = 1.0, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, or ``max_cycles`` loop turns); 0 = stopped cleanly,
     1 = another worker holds the data_dir."""
@@ -282,7 +291,7 @@ class Worker:
     def start(self) -> None:
         """Schedule the polls, start the side jobs and the IDLE watcher, and poll once at once."""
         config = self.config
-        self.scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(self.poll)
+        self.scheduler.every(max(1, round(config.schedule.poll_every_minutes * 60))).seconds.do(self.poll)
         log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
                  config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
                  ", reminders %s days before the deadline" % config.reminders.days_before

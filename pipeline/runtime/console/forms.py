@@ -6,6 +6,7 @@ from datetime import date
 from flask import abort, flash, redirect, request, url_for
 from werkzeug.wrappers import Response
 
+from pipeline import failures
 from pipeline.admin.actions import ACTION_CN, perform
 from pipeline.admin.review import ReviewError
 from pipeline.runtime.console.blueprint import actor, bp, exclusive, pipeline
@@ -71,6 +72,11 @@ def _act(action: str, *args: object, back: str) -> Response:
         outcome = perform(p, actor(), action, *args)
     except ReviewError as exc:
         flash(f"{ACTION_CN[action]}未完成：{exc}", "error")
+    except Exception as exc:
+        known = failures.explain(exc, p.config, action)  # another process ingesting, a full disk, a locked ledger
+        if known is None:
+            raise
+        flash(f"{ACTION_CN[action]}未完成：{known[1]}", "error")
     else:
         unit = p.registry.get(str(args[1])) if action == "assign" else None
         flash(f"{ACTION_CN[action]}：" + DONE_CN[action].format(unit=unit.name if unit else ""), "ok")

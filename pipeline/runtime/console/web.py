@@ -16,7 +16,7 @@ from typing import Callable
 
 from flask import Flask
 
-from pipeline.config import CATEGORIES
+from pipeline.config import CATEGORIES, Config
 from pipeline.reporting.wording import STATUS_CN
 from pipeline.runtime.console import auth, forms, season_pages, views  # noqa: F401  (their routes join the blueprint)
 from pipeline.runtime.console.blueprint import bp, local_time
@@ -25,7 +25,7 @@ from pipeline.runtime.console.state import EXTENSION, ConsoleState, state
 HERE = Path(__file__).parent
 
 
-def create_app(config, *, password: str | None = None, clock: Callable[[], float] = time.time) -> Flask:
+def create_app(config: Config, *, password: str | None = None, clock: Callable[[], float] = time.time) -> Flask:
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
