@@ -20,6 +20,7 @@ from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
 from .parsed import FileResult
 from .pdf import PdfError, read_pdf
+from .prose import propose_from_paragraphs, propose_from_text, propose_from_wrapped_text
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities
 from .zipread import ArchiveError, open_zip
@@ -159,6 +160,8 @@ def _from_docx(result: FileResult, content: DocxContent, name: str) -> FileResul
     result.text = _cap("\n".join(content.paragraphs + [line for line in table_lines if line]))
     for i, table in enumerate(content.tables, 1):
         _add_activities(result, table, f"{name}!表{i}")
+    if not result.activities:  # no activity table: the numbered paragraphs may tell the activities
+        result.proposed = propose_from_paragraphs(content.paragraphs, f"{_basename(name)} 正文")
     return result
 
 
@@ -186,6 +189,7 @@ def _legacy(name: str, data: bytes, kind: str) -> FileResult:
         pass
     result.text = _cap(text.strip())
     result.notes.append(OLD_WORD_TEXT_ONLY)
+    result.proposed = propose_from_text(text, f"{_basename(name)} 正文")
     return result
 
 
@@ -235,6 +239,8 @@ def _pdf(name: str, data: bytes) -> FileResult:
     if content.is_scan:
         result.is_scan = True
         result.notes.append(SCAN)
+    elif not result.activities:
+        result.proposed = propose_from_wrapped_text(content.text, f"{_basename(name)} 正文")
     return result
 
 
@@ -244,6 +250,7 @@ def _text(name: str, data: bytes) -> FileResult:
         text = html_to_text(text)
     result = _result(name, data, "text", "parsed")
     result.text = _cap(text.strip())
+    result.proposed = propose_from_text(result.text, f"{_basename(name)} 正文")
     return result
 
 
