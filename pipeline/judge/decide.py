@@ -13,14 +13,15 @@ from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
 
 from parsers.mailtext import decode_header_value, split_name_addr
-from parsers.parsed import LIMIT_FLAG, Activity, FileResult
+from parsers.parsed import LIMIT_FLAG, Activity, FileResult, RawActivity
 from parsers.read_mail import MailContent
+from parsers.values import normalize_activity
 from pipeline.campaign.registry import Registry
 from pipeline.config import Config
 from pipeline.judge.classify import classify, own_text
 from pipeline.judge.identify import NameIndex, identify
 from pipeline.judge.trust import trust_notes
-from pipeline.ledger.records import FileRecord, MessageResult
+from pipeline.ledger.records import FileRecord, MessageResult, Proposal
 
 log = logging.getLogger(__name__)
 
@@ -143,6 +144,24 @@ def standing(env, ident, ctx: Context) -> str | None:
     return "forward" if ident.how == "forward_content" else "unverified"
 
 
+def proposals(content: MailContent, year: int) -> tuple[list[Proposal], str]:
+    """Rows read where there is no table (prose, scans), once each, and where they were read, in words:
+    "正文", "扫描件" or both. A stamped PDF copy of a Word file proposes nothing of its own."""
+    found: list[tuple[RawActivity, FileResult | None]] = [(raw, f) for f in content.files
+                                                      if f.status == "parsed" and f.copy_of is None
+                                                      for raw in f.proposed]
+    found += [(raw, None) for raw in getattr(content, "body_proposed", [])]
+    kept: dict[tuple, Proposal] = {}
+    places: set[str] = set()
+    for raw, f in found:
+        activity = normalize_activity(raw, year)
+        key = (_title_key(activity.title), activity.start_date)
+        if activity.title and key not in kept:
+            kept[key] = Proposal(activity, raw.confidence, raw.evidence)
+            places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")
+    return list(kept.values()), "和".join(sorted(places, key=["正文", "扫描件"].index))
+
+
 def limits_reached(content: MailContent) -> list[str]:
     """What a limit left unread in this mail (zip members, MIME parts, table rows...), in Chinese."""
     found = [n for f in content.files for n in f.notes] + list(content.envelope.defects)
@@ -173,6 +192,8 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                              reason="陌生地址来信（未登记的发件人，未提及任何单位，也与科普月总结无关，"
                                     "如广告、培训通知），未回复", **base)
     activities = dedupe_activities(content.activities)
+    # a table wins: rows read from prose or scans are proposed only where no table was found
+    proposed, read_from = proposals(content, config.campaign.period[0].year) if not activities else ([], "")
     narrative: dict[str, str] = {}
     for f in content.files:
         narrative.update({k: v for k, v in f.narrative.items() if v})
@@ -200,6 +221,11 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                          "或在邮件主题和文件名中写明原单位全称")
         else:
             fixes.append("请在邮件主题或文件名中写明单位全称（如“XX区科协全国科普月活动总结”）后重新发送")
+        if proposed:
+            reason += f"；另从{read_from}中读出{len(proposed)}项活动，待人工确认"
+    elif not activities and proposed:
+        outcome = "needs_review"
+        reason = f"从{read_from}中读出{len(proposed)}项活动，待人工确认"
     elif not activities:
         outcome = "needs_review"
         if not documents and limits:
@@ -234,7 +260,7 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
                          candidates=ident.candidates, files=files, activities=activities,
                          narrative=narrative, carries_list=bool(activities), carries_narrative=carries_narrative,
                          fixes=fixes, notes=notes, reply_allowed=verdict.reply_allowed,
-                         standing=standing(env, ident, ctx), **base)
+                         standing=standing(env, ident, ctx), proposed=proposed, **base)
 
 
 def unreadable_result(key: str, reason: str, raw: bytes | None, arrival_at: datetime | None,

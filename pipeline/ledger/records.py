@@ -31,6 +31,15 @@ class FileRecord:
 
 
 @dataclass
+class Proposal:
+    """A row read where there is no table (prose, a scan): counted nowhere until a person confirms it."""
+
+    activity: Activity
+    confidence: float | None
+    evidence: str  # the paragraph or OCR line it was read from
+
+
+@dataclass
 class MessageResult:
     """Everything ingestion concluded about one message (before superseding, which is derived)."""
 
@@ -57,6 +66,7 @@ class MessageResult:
     references: str = ""
     excerpt: str = ""  # start of the body, for mail a person should answer
     standing: str | None = None  # own | forward | unverified (pipeline/judge/decide.py ``standing``); None without a unit
+    proposed: list[Proposal] = field(default_factory=list)  # rows read from prose or scans, for a person to confirm
 
 
 @dataclass

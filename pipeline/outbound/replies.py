@@ -55,7 +55,11 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
         activities_count=len(result.activities), reported=reported, required=required, met=reported >= required,
         activities=[dict(title=a.title, when=_when(a), participants=a.participants) for a in shown],
         more_activities=max(0, len(result.activities) - len(shown)), late=result.late,
-        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", fixes=result.fixes)
+        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", fixes=result.fixes,
+        proposed=[dict(title=p.activity.title, when=_when(p.activity), participants=p.activity.participants)
+                  for p in result.proposed[:20]],
+        proposed_count=len(result.proposed), more_proposed=max(0, len(result.proposed) - 20),
+        short_after_proposed=reported + len(result.proposed) < required)
     text, html = render("ack", **context)
     dedupe = dedupe or f"ack:{key}"
     subject = ack_subject(result, unit.name if unit else None)

@@ -43,6 +43,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
         files_by_key.setdefault(f["key"], []).append(
             {"name": f["name"], "kind": f["kind"], "status": f["status"], "error": f["error"]})
     message_id = {m["key"]: (m["message_id"] or m["key"]) for m in rows}
+    proposed = proposed_activities(store, {m["key"]: m["unit_id"] for m in rows}, message_id)
 
     messages = []
     for m in rows:
@@ -53,6 +54,8 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
             "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
             "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
         })
+        if status.status == "needs_review" and proposed.get(m["key"]):
+            messages[-1]["proposed_activities"] = proposed[m["key"]]
     activities = []
     for a in store.activities(sorted(current.values())):
         item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
@@ -68,6 +71,29 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
               "last_received_at": p.last_received_at} for p in progress]
     return {"campaign": {"name": config.campaign.name, "deadline": config.campaign.deadline.isoformat()},
             "units": units, "messages": messages, "activities": activities}
+
+
+def proposed_activities(store: Store, units: dict[str, str | None], message_id: dict[str, str]
+                        ) -> dict[str, list[dict]]:
+    """Message key -> rows read from prose or scans that wait for a person (none once a decision is taken):
+    the fields of an activity plus ``source``, ``confidence``, ``evidence`` and ``row`` (its number for
+    ``review confirm --set ROW.FIELD=VALUE``)."""
+    decided = store.proposal_decisions()
+    out: dict[str, list[dict]] = {}
+    for p in store.proposals():
+        if p["key"] in decided or p["key"] not in units:
+            continue
+        rows = out.setdefault(p["key"], [])
+        item = {"row": len(rows) + 1, "unit_id": units[p["key"]], "message_id": message_id[p["key"]],
+                "title": p["title"], "start_date": p["start_date"], "end_date": p["end_date"],
+                "location": p["location"], "organizer": p["organizer"], "format": p["format"],
+                "participants": p["participants"], "source": p["source"], "confidence": p["confidence"],
+                "evidence": p["evidence"]}
+        if p["participants_offline"] is not None or p["participants_online"] is not None:
+            item["participants_offline"] = p["participants_offline"]
+            item["participants_online"] = p["participants_online"]
+        rows.append(item)
+    return out
 
 
 def _flat(value: Any) -> Any:
