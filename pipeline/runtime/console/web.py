@@ -105,9 +105,11 @@ def create_app(config, *, password: str | None = None, clock=time.time) -> Flask
         session.clear()
         return redirect(url_for("login"))
 
+    from pipeline.runtime.console.proposals import register_proposals
     from pipeline.runtime.console.views import register
 
     register(app)
+    register_proposals(app)
     return app
 
 
