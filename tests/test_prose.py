@@ -142,3 +142,23 @@ def test_accuracy_over_all_styles():
     hits = sum(1 for row in expected if row in found)
     assert hits / len(expected) >= 0.9
     assert hits / len(found) >= 0.95
+
+
+def test_the_mail_body_as_the_summary_stops_at_the_quoted_mail():
+    body = ("各位老师好：\n我单位科普月活动情况如下：\n" + MEMBER.splitlines()[1] +
+            "\n\n-----原始邮件-----\n发件人：市素质办\n9月1日，在市民广场举办启动仪式，参与群众800人。")
+    from parsers.prose import propose_from_mail_body
+
+    rows = propose_from_mail_body(body)
+    assert [normalize_activity(r).title for r in rows] == [row[0] for row in MEMBER_ROWS]
+    assert rows[0].source == "邮件正文第1段“一是”"  # the greeting and the lead-in line count as no paragraph
+
+
+def test_a_pdf_text_layer_broken_at_the_page_width_is_joined_back():
+    from parsers.prose import propose_from_wrapped_text
+
+    wrapped = ("（一）9月15日，在友谊街道社区开展‘科普进社区’活动，参与\n群众300余人。\n"
+               "（二）9月18日至19日，在区青少年活动中心举办“青少年科技创新\n大赛”，吸引全区中小学生1200人参加。")
+    assert [tuple(getattr(normalize_activity(r), f) for f in ("title", "participants"))
+            for r in propose_from_wrapped_text(wrapped, "总结.pdf 正文")] == \
+        [("科普进社区活动", 300), ("青少年科技创新大赛", 1200)]
