@@ -13,7 +13,7 @@ like any table cell.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .parsed import RawActivity
 
@@ -36,10 +36,11 @@ _DATE = re.compile(
     rf"(?:\s*(?:至|到|-|—|–|～|~|、)\s*(?:(?:\d{{1,2}}|[{_CN}]{{1,2}})月)?(?:{_DAY}|{_DAY_CN}|\d{{1,2}}(?=[日号])[日号]?))?"
     rf"|(?<![\d.])(?:20\d{{2}}[.\-/])?\d{{1,2}}[.\-/]\d{{1,2}}(?![\d.%])(?:日)?")
 _QUOTED = re.compile(r"[“\"'‘「《【]\s*([^“”\"'‘’「」《》【】，。；]{2,40}?)\s*[”\"'’」》】]")
-_TITLE_TAIL = re.compile(
-    r"^(?:(?:主题|专题|系列|科普|宣传|知识|公益|线上|线下|云端)*(?:活动|讲座|宣讲|展览|展|比赛|竞赛|大赛|培训|课堂|观影|直播|讲堂|论坛"
-    r"|开放日|宣传周|宣传|体验|义诊|集市|嘉年华|研学|沙龙|报告会|知识竞赛|演出|巡展|夏令营))+")
+_NOUNS = (r"活动|讲座|宣讲|展览|展|比赛|竞赛|大赛|培训|课堂|科普课|课|观影|直播|讲堂|论坛|开放日|宣传周|宣传|体验|义诊"
+          r"|集市|嘉年华|研学|沙龙|报告会|分享会|知识竞赛|演出|巡展|夏令营|短视频|视频|专栏|仪式")
+_TITLE_TAIL = re.compile(rf"^(?:(?:主题|专题|系列|科普|宣传|知识|公益|线上|线下|云端)*[\u4e00-\u9fff]{{0,4}}?(?:{_NOUNS}))+")
 _VERB = re.compile(r"(?:组织开展|联合开展|开展了?|举办了?|举行了?|组织了?|开设了?|承办了?|启动了?|推出了?|策划了?|走进)")
+_LEAD_VERB = re.compile(r"开展|举办|举行|组织")  # a phrase holding one of these names no activity yet
 _PLACE = re.compile(
     r"(?:(?<![正存所实现自内])在|(?<![由对关])于|走进|深入|赴)(?P<loc>[^，。；、,;:：“”\"'‘’]{2,25}?)"
     r"(?=开展|举办|举行|组织|进行|召开|开设|启动|参加|参观|培训|讲解|宣讲|接待|发放|邀请|为|向|对|面向|，|,|。|；|$)")
@@ -49,7 +50,7 @@ _PARTAKE = re.compile(r"参与|参加|吸引|惠及|受益|覆盖|服务|观看|
 _NOT_AUDIENCE = re.compile(r"专家|志愿者|讲师|老师|教授|工作人员|嘉宾|医生|科技工作者|辅导员|队员|获奖|名次|一等奖")
 _TOTALS = re.compile(
     rf"(?:共|累计|总计|合计|共计|先后|陆续|全年|各类)(?:开展|举办|组织|举行|发放|推送|组织开展)?[^，。；]{{0,14}}?"
-    rf"{_NUMBER}\s*(?:余|多)?\s*(?:场次|场|项|期|批|个|次(?!数))(?!人)")
+    rf"{_NUMBER}\s*(?:余|多)?\s*(?:场次|场|项|期|批|个)(?!人)")
 _MEETING = re.compile(r"(?:召开|举行|组织)[^，。；]{0,12}(?:动员|部署|推进|调度|筹备|工作|座谈)(?:会|会议)")
 _ONLINE = re.compile(r"线上|网上|直播|云端|在线|视频号|抖音|快手|公众号|网络(?!安全)")
 _OFFLINE = re.compile(r"线下|现场|实地")
@@ -66,7 +67,7 @@ class _Passage:
     heading: str  # a run-in heading before the activity's date ("（一）科普进校园。")
     paragraph: str
     place: str
-    extra: list[str] = field(default_factory=list)
+    alone: bool = True  # the only activity under its heading: the heading is then its name
 
     @property
     def text(self) -> str:
@@ -136,6 +137,8 @@ def _dated_groups(text: str, paragraph: str, place: str) -> list[_Passage]:
             groups[-1].clauses.append(clause)
         else:
             heading.append(clause)
+    for group in groups:
+        group.alone = len(groups) == 1
     return groups
 
 
@@ -144,7 +147,7 @@ def _row(passage: _Passage) -> RawActivity | None:
     date = _DATE.search(text)
     if date is None or _TOTALS.search(text) or _MEETING.search(text):
         return None
-    title, how = _title(text, passage.heading)
+    title, how = _title(text, passage.heading, passage.alone)
     location = _location(text)
     if not title:
         return None
@@ -164,14 +167,19 @@ def _row(passage: _Passage) -> RawActivity | None:
                        evidence=evidence)
 
 
-def _title(text: str, heading: str) -> tuple[str, str]:
-    """The activity's name: a quoted name (with its noun: “科普进社区”活动), the phrase after 开展/举办,
-    then the same in the run-in heading, or the heading itself; and which of those it was."""
-    for part in (text, heading):
-        name = _quoted_name(part) or _verb_phrase(part)
+def _title(text: str, heading: str, alone: bool = True) -> tuple[str, str]:
+    """The activity's name: a quoted name (with its noun: “科普进社区”活动); a short run-in heading that
+    names this activity alone ("（一）气象开放日。"); the phrase after 开展/举办; the same in a longer heading."""
+    quoted = _quoted_name(text)
+    if quoted:
+        return quoted
+    head = re.sub(r"[。：:；;，,\s]+$", "", heading).strip()
+    short_head = 2 <= len(head) <= 15 and not re.search(r"\d", head) and not _VERB.search(head)
+    if alone and short_head:
+        return head, "heading"
+    for name in (_verb_phrase(text), _quoted_name(heading), _verb_phrase(heading)):
         if name:
             return name
-    head = re.sub(r"[。：:；;，,\s]+$", "", heading).strip()
     if 2 <= len(head) <= 25 and not re.search(r"\d", head):
         return head, "heading"
     return "", "verb"
@@ -194,7 +202,7 @@ def _verb_phrase(text: str) -> tuple[str, str] | None:
         phrase = re.split(r"[，,。；;：:（(]", text[verb.end():], maxsplit=1)[0]
         phrase = _TRAILING_COUNT.sub("", _LEADING_NOISE.sub("", phrase.strip()))
         phrase = re.split(r"(?:参与|参加|吸引|邀请|受益|覆盖)", phrase, maxsplit=1)[0].strip()
-        if 2 <= len(phrase) <= 40 and not _DATE.search(phrase) and not _VERB.search(phrase):
+        if 2 <= len(phrase) <= 40 and not _DATE.search(phrase) and not _LEAD_VERB.search(phrase):
             return phrase, "verb"
     return None
 

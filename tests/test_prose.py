@@ -96,9 +96,42 @@ COLLEGE_ROWS = [
     ("科普支教活动", D(2025, 9, 11), D(2025, 9, 20), "乐亭县", 400, "offline"),
 ]
 
+# 8 and 9 were written after the reader, as a held-out check: before the fixes they prompted, it found 5 of
+# their 6 activities (a video series fell to the totals rule), every date and count right, 1 title of 5 exact.
+# 8. A district report: "1.9月5日上午" (a number right before the date), a ceremony, 线上线下同步.
+OPENING = """开平区科协关于全国科普月活动开展情况的报告
+一、总体情况
+今年科普月，我区以“科学守护健康”为主题，共组织开展科普活动15场，服务群众2万余人次。
+二、重点活动
+1.9月5日上午，区科协在开平镇中心广场举办全国科普月开平区启动仪式，区领导出席，现场群众800余人。
+2.9月12日，组织科技志愿者深入越河镇开展“科技兴农”田间课堂，培训种植户65人。
+3.9月26日，在开平区图书馆举行青少年科普阅读分享会，线上线下同步开展，参与人数约450人。
+三、存在问题
+宣传覆盖面有待扩大。"""
+
+OPENING_ROWS = [
+    ("全国科普月开平区启动仪式", D(2025, 9, 5), D(2025, 9, 5), "开平镇中心广场", 800, "offline"),
+    ("科技兴农田间课堂", D(2025, 9, 12), D(2025, 9, 12), "越河镇", 65, "offline"),
+    ("青少年科普阅读分享会", D(2025, 9, 26), D(2025, 9, 26), "开平区图书馆", 450, "hybrid"),
+]
+
+# 9. A member unit: run-in headings that are the names, 《》 titles, a video series counted in views (no people).
+WEATHER = """市气象局科普月工作总结
+科普月期间，我局开展了以下活动：
+（一）气象开放日。2025年9月13日，市气象台面向公众开放，组织市民参观气象观测场，接待市民及中小学生260人次。
+（二）气象科普进校园。9月19日，我局专家走进丰润区实验小学，讲授《天气的秘密》科普课，400余名师生聆听。
+（三）线上科普。9月下旬，在局官方视频号推出“二十四节气与天气”系列科普短视频，累计播放3.5万次。"""
+
+WEATHER_ROWS = [
+    ("气象开放日", D(2025, 9, 13), D(2025, 9, 13), None, 260, None),
+    ("天气的秘密科普课", D(2025, 9, 19), D(2025, 9, 19), "丰润区实验小学", 400, "offline"),
+    ("二十四节气与天气系列科普短视频", D(2025, 9, 21), D(2025, 9, 30), None, None, "online"),
+]
+
 CASES = {"district": (DISTRICT, DISTRICT_ROWS), "member": (MEMBER, MEMBER_ROWS),
          "society": (SOCIETY, SOCIETY_ROWS), "base": (BASE, BASE_ROWS), "county": (COUNTY, COUNTY_ROWS),
-         "enterprise": (ENTERPRISE, ENTERPRISE_ROWS), "college": (COLLEGE, COLLEGE_ROWS)}
+         "enterprise": (ENTERPRISE, ENTERPRISE_ROWS), "college": (COLLEGE, COLLEGE_ROWS),
+         "opening": (OPENING, OPENING_ROWS), "weather": (WEATHER, WEATHER_ROWS)}
 
 
 def _rows(text: str) -> list[tuple]:
