@@ -38,13 +38,17 @@ _DATE = re.compile(
 _QUOTED = re.compile(r"[“\"'‘「《【]\s*([^“”\"'‘’「」《》【】，。；]{2,40}?)\s*[”\"'’」》】]")
 _NOUNS = (r"活动|讲座|宣讲|展览|展|比赛|竞赛|大赛|培训|课堂|科普课|课|观影|直播|讲堂|论坛|开放日|宣传周|宣传|体验|义诊"
           r"|集市|嘉年华|研学|沙龙|报告会|分享会|知识竞赛|演出|巡展|夏令营|短视频|视频|专栏|仪式")
-_TITLE_TAIL = re.compile(rf"^(?:(?:主题|专题|系列|科普|宣传|知识|公益|线上|线下|云端)*[\u4e00-\u9fff]{{0,4}}?(?:{_NOUNS}))+")
+_TITLE_TAIL = re.compile(rf"^(?:[\u4e00-\u9fff]{{0,8}}?(?:主题|专题|系列|科普|宣传|知识|公益|线上|线下|云端)*(?:{_NOUNS}))+")
+_PLACE_BEFORE = re.compile(r"(?:在|于|通过|依托|利用|借助|由)\s*$")  # “唐山科协”微信公众号 is where, not what
 _VERB = re.compile(r"(?:组织开展|联合开展|开展了?|举办了?|举行了?|组织了?|开设了?|承办了?|启动了?|推出了?|策划了?|走进)")
 _LEAD_VERB = re.compile(r"开展|举办|举行|组织")  # a phrase holding one of these names no activity yet
 _PLACE = re.compile(
     r"(?:(?<![正存所实现自内])在|(?<![由对关])于|走进|深入|赴)(?P<loc>[^，。；、,;:：“”\"'‘’]{2,25}?)"
     r"(?=开展|举办|举行|组织|进行|召开|开设|启动|参加|参观|培训|讲解|宣讲|接待|发放|邀请|为|向|对|面向|，|,|。|；|$)")
 _COUNT = re.compile(rf"(?P<n>(?:约|近|超过|逾|达到?|共)?{_NUMBER}\s*(?:余|多)?\s*(?:万|千)?\s*(?:余|多)?\s*(?:人次|人|名))")
+# "参与群众1435": a count with no 人 after it, where the verb before it says it counts people
+_BARE_COUNT = re.compile(r"(?:参与|参加|观看|受益|惠及)(?:群众|人数|人员|师生|学生|居民)?(?:达到?|约|近|超过|逾)?"
+                         r"(?P<n>\d+(?:\.\d+)?\s*万?)(?![\d.]|\s*(?:余|多)?\s*(?:万|千)?\s*(?:人|名|场|次|项|期|个|%|元))")
 _PARTAKE = re.compile(r"参与|参加|吸引|惠及|受益|覆盖|服务|观看|听众|群众|观众|师生|学生|居民|市民|职工|青少年|儿童"
                       r"|家长|村民|农民|游客|人数|到场|线上|线下|直播")
 _NOT_AUDIENCE = re.compile(r"专家|志愿者|讲师|老师|教授|工作人员|嘉宾|医生|科技工作者|辅导员|队员|获奖|名次|一等奖")
@@ -188,7 +192,7 @@ def _title(text: str, heading: str, alone: bool = True) -> tuple[str, str]:
 def _quoted_name(text: str) -> tuple[str, str] | None:
     for m in _QUOTED.finditer(text):
         name = m.group(1).strip()
-        if _DATE.fullmatch(name):
+        if _DATE.fullmatch(name) or _PLACE_BEFORE.search(text[:m.start()]):
             continue
         tail = _TITLE_TAIL.match(text[m.end():])
         return (name + tail.group(0) if tail else name), "quoted"
@@ -226,7 +230,8 @@ def _participants(text: str) -> str | None:
         score = 2 * bool(_PARTAKE.search(before + after)) - 3 * bool(_NOT_AUDIENCE.search(before + after))
         found.append((score, order, before, m.group("n")))
     if not found:
-        return None
+        bare = _BARE_COUNT.search(text)
+        return bare.group("n") + "人" if bare else None
     channels = [(b, n) for s, _, b, n in found if s >= 0 and (_ONLINE.search(b) or _OFFLINE.search(b))]
     if len(channels) >= 2:
         return "，".join(("线上" if _ONLINE.search(b) else "线下") + n for b, n in channels)
