@@ -60,6 +60,8 @@ _ONLINE = re.compile(r"线上|网上|直播|云端|在线|视频号|抖音|快�
 _OFFLINE = re.compile(r"线下|现场|实地")
 _HYBRID = re.compile(r"线上线下|线上[+＋和与及、]线下|线下[+＋和与及、]线上")
 _TRAILING_COUNT = re.compile(rf"\s*{_NUMBER}\s*(?:余|多)?\s*(?:场次|场|期|次|个)$")
+# a PDF's text layer puts spaces between digits and characters ("9 月15 日", "300 余人"): never meaningful
+_DIGIT_GAP = re.compile(r"(?<=\d)\s+(?=[\u3000-\u9fff\uff00-\uffef])|(?<=[\u3000-\u9fff\uff00-\uffef])\s+(?=\d)")
 _LEADING_NOISE = re.compile(r"^(?:了|一场|一次|一期|一系列|系列|以[^，。；]{1,20}为主题的|主题为)")
 
 
@@ -88,7 +90,7 @@ def propose_from_paragraphs(paragraphs: list[str], where: str = "正文") -> lis
     rows: list[RawActivity] = []
     section, index = None, 0
     for raw_paragraph in paragraphs:
-        paragraph = " ".join(raw_paragraph.split())
+        paragraph = _DIGIT_GAP.sub("", " ".join(raw_paragraph.split()))
         if not paragraph:
             continue
         heading = _SECTION.match(paragraph)

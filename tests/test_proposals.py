@@ -71,14 +71,27 @@ def _message(data: dict, message_id: str) -> dict:
     return next(m for m in data["messages"] if m["message_id"] == message_id)
 
 
+def _as_expected(rows) -> list[dict]:
+    return [{f: (getattr(a, f).isoformat() if f.endswith("_date") else getattr(a, f)) for f in FIELDS}
+            for a in (normalize_activity(r, 2025) for r in rows)]
+
+
 def test_a_word_report_made_by_libreoffice_proposes_its_activities(report_docx):
     [result] = extract_file("总结.docx", report_docx, DOCX)
     assert result.status == "parsed" and result.activities == []
-    rows = [normalize_activity(r, 2025) for r in result.proposed]
-    assert [{f: (getattr(a, f).isoformat() if f.endswith("_date") else getattr(a, f)) for f in FIELDS}
-            for a in rows] == EXPECTED
+    assert _as_expected(result.proposed) == EXPECTED
     assert result.proposed[0].source == "总结.docx 正文第二部分第（一）段"
     assert "友谊街道社区" in result.proposed[0].evidence
+
+
+@pytest.mark.parametrize("target", ["doc", "pdf"])
+def test_the_same_report_as_old_word_and_as_a_pdf_with_text(target, report_docx):
+    """LibreOffice saves the report as .doc (read through its .docx conversion) and prints it to PDF (its text
+    layer, lines broken at the page width): the same rows."""
+    made = lo.convert({"总结.html": _html(DISTRICT)}, target, lo.IMPORT_HTML["writer"])["总结.html"]
+    [result] = extract_file(f"总结.{target}", made)
+    assert result.status == "parsed" and not result.is_scan
+    assert _as_expected(result.proposed) == EXPECTED
 
 
 def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_docx, nameless_docx, imap_account,
@@ -100,6 +113,15 @@ def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_d
     assert nameless["unit_id"] is None and "另从正文中读出3项活动，待人工确认" in nameless["reason"]
     assert before["activities"] == []
     assert before["units"][0]["reported"] == 0 and before["units"][0]["met"] is False
+    # the same rows in the CSV and the workbook, for the clerk who works in Excel
+    assert main(["--config", str(config), "export", "--format", "csv", "--out", str(tmp_path / "d.csv")]) == 0
+    lines = (tmp_path / "d.proposed.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 1 + 6 and "健康科普大讲堂" in lines[3]  # both mails: 3 rows each
+    assert main(["--config", str(config), "export", "--format", "xlsx", "--out", str(tmp_path / "d.xlsx")]) == 0
+    from python_calamine import CalamineWorkbook
+
+    sheet = CalamineWorkbook.from_path(str(tmp_path / "d.xlsx")).get_sheet_by_name("待确认活动").to_python()
+    assert sheet[0][:3] == ["单位名称", "行号", "活动名称"] and sheet[1][0] == UNIT.name and sheet[1][2] == "科普进社区活动"
 
     # the unit hears what was read and that a person will check it; no table is asked for
     acks = smtp_sink.wait_for(2)

@@ -17,6 +17,8 @@ ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "
                    "participants", "participants_offline", "participants_online", "source"]
 UNIT_FIELDS = ["unit_id", "name", "category", "required", "reported", "met", "submitted", "late",
                "last_received_at"]
+PROPOSED_FIELDS = ["message_id", "row", "unit_id", "title", "start_date", "end_date", "location", "organizer", "format",
+                   "participants", "source", "confidence", "evidence"]
 MESSAGE_FIELDS = ["message_id", "received_at", "sender", "subject", "status", "reason", "unit_id", "late", "files"]
 HEADERS_CN = {
     "unit_id": "单位编号", "name": "单位名称", "category": "类别", "required": "应报活动数", "reported": "已报活动数",
@@ -25,7 +27,7 @@ HEADERS_CN = {
     "location": "活动地点", "organizer": "主办单位", "format": "活动形式", "participants": "参与人数",
     "participants_offline": "线下人数", "participants_online": "线上人数", "source": "来源（文件!工作表!行）",
     "received_at": "收到时间", "sender": "发件人", "subject": "主题", "status": "状态", "reason": "说明",
-    "files": "附件",
+    "files": "附件", "row": "行号", "confidence": "可信度", "evidence": "原文",
 }
 
 
@@ -106,9 +108,11 @@ def _flat(value: Any) -> Any:
 
 
 def _tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
+    proposed = [p for m in data["messages"] for p in m.get("proposed_activities", [])]
     return {"units": (UNIT_FIELDS, data["units"]),
             "activities": (ACTIVITY_FIELDS, data["activities"]),
-            "messages": (MESSAGE_FIELDS, data["messages"])}
+            "messages": (MESSAGE_FIELDS, data["messages"]),
+            "proposed": (PROPOSED_FIELDS, proposed)}
 
 
 def write_json(data: dict, out: Path) -> list[Path]:
@@ -117,14 +121,15 @@ def write_json(data: dict, out: Path) -> list[Path]:
 
 
 def write_csv(data: dict, out: Path) -> list[Path]:
-    """``out.csv`` gets the activities; ``out.units.csv`` and ``out.messages.csv`` sit beside it.
-    A path without .csv is a folder holding units.csv, activities.csv and messages.csv."""
+    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv`` and ``out.proposed.csv`` (rows read
+    from prose or scans, waiting for a person) sit beside it. A path without .csv is a folder holding
+    units.csv, activities.csv, messages.csv and proposed.csv."""
     if out.suffix.lower() == ".csv":
         paths = {"activities": out, "units": out.with_suffix(".units.csv"),
-                 "messages": out.with_suffix(".messages.csv")}
+                 "messages": out.with_suffix(".messages.csv"), "proposed": out.with_suffix(".proposed.csv")}
     else:
         out.mkdir(parents=True, exist_ok=True)
-        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages")}
+        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages", "proposed")}
     for name, (fields, rows) in _tables(data).items():
         with paths[name].open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
             writer = csv.writer(handle)
