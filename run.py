@@ -114,6 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--port", type=int, default=None, help="port (default console.port, 8765)")
     remind = commands.add_parser("remind", help="send today's reminders now (normally `serve` does, at digest_at)")
     remind.add_argument("--date", type=_date, default=None, help="the reminder day (default: today)")
+    report = commands.add_parser("report", help="write the draft of the city's season summary (.docx)")
+    report.add_argument("--out", type=Path, required=True, help="the Word file to write (…/总结.docx)")
     demo = commands.add_parser("demo", help="the embedded default end to end on generated sample mail")
     demo.add_argument("--dir", type=Path, default=Path("demo"), help="where the demo writes (default: ./demo)")
     return parser

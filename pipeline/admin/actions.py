@@ -9,12 +9,13 @@ from __future__ import annotations
 import getpass
 import json
 
-from pipeline.admin import review
+from pipeline.admin import commend, review
 from pipeline.admin.review import ReviewError
 
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
              "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取",
-             "confirm_proposals": "确认计入", "reject_proposals": "不计入"}
+             "confirm_proposals": "确认计入", "reject_proposals": "不计入",
+             "pick": "选入拟表扬", "unpick": "移出拟表扬"}
 
 
 def command_line_actor() -> str:
@@ -59,7 +60,8 @@ def reingest(pipeline, since, until, from_archive: bool = False, send_acks: bool
 
 ACTIONS = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
            "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest,
-           "confirm_proposals": review.confirm_proposals, "reject_proposals": review.reject_proposals}
+           "confirm_proposals": review.confirm_proposals, "reject_proposals": review.reject_proposals,
+           "pick": commend.pick, "unpick": commend.unpick}
 
 
 def perform(pipeline, actor: str, action: str, *args, **kwargs) -> str:

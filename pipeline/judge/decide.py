@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
+from typing import Any
 
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.parsed import LIMIT_FLAG, Activity, FileResult, RawActivity
@@ -176,7 +177,7 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     received = received.astimezone(tz)
     late = received.date() > config.campaign.deadline
     verdict = classify(env, config.own_addresses, set(config.admins), OUR_ID_MARK)
-    base = dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
+    base: dict[str, Any] = dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
                 subject=env.subject, received_at=received, late=late, reply_to=_acknowledge_to(env, ctx),
                 references=" ".join(env.headers.get("references", [])[:1]),
                 excerpt=re.sub(r"\s+", " ", env.text or "")[:300])

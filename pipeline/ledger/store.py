@@ -98,6 +98,14 @@ CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admi
 SCHEMA_VERSION = 2  # 2: proposals, proposal_decisions, confirmed_activities (created by SCHEMA on an old ledger)
 ACTIVITY_COLUMNS = ("title", "start_date", "end_date", "location", "organizer", "format", "participants",
                     "participants_offline", "participants_online", "source", "raw", "flags")
+# Tables added after ledgers existed: created by _migrate, so an old ledger opens and gains them.
+PICKS = """
+CREATE TABLE IF NOT EXISTS picks (             -- the office's choice of units and activities to commend
+    kind TEXT NOT NULL, target TEXT NOT NULL,  -- kind: unit | activity (target: unit_id or shortlist.activity_key)
+    label TEXT, actor TEXT NOT NULL, picked_at TEXT NOT NULL,
+    PRIMARY KEY (kind, target)
+);
+"""
 
 
 def _like_escape(text: str) -> str:
@@ -131,6 +139,7 @@ class Store:
             self.db.execute("ALTER TABLE messages ADD COLUMN standing TEXT")
         if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+        self.db.executescript(PICKS)
 
     def close(self) -> None:
         self.db.close()
@@ -524,6 +533,21 @@ class Store:
 
     def audit_log(self, limit: int = 200) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM audit ORDER BY id DESC LIMIT ?", (limit,)).fetchall()
+
+    # -- the commendation picks ------------------------------------------------------------------
+
+    def set_pick(self, kind: str, target: str, label: str, actor: str) -> bool:
+        """Record a pick; False when it was already picked (the first pick's actor and time stay)."""
+        with self.transaction() as db:
+            return db.execute("INSERT OR IGNORE INTO picks(kind, target, label, actor, picked_at) VALUES (?,?,?,?,?)",
+                              (kind, target, label, actor, _iso(utcnow()))).rowcount == 1
+
+    def drop_pick(self, kind: str, target: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM picks WHERE kind=? AND target=?", (kind, target)).rowcount == 1
+
+    def picks(self) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM picks ORDER BY kind, picked_at, target").fetchall()
 
     def ledger_version(self) -> tuple:
         """Changes whenever a message is recorded or processed or an admin decides: a cache key."""

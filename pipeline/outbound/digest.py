@@ -47,20 +47,28 @@ def _parse(value: str | None) -> datetime | None:
     return moment
 
 
+def _submission_days(data: dict) -> Counter[date]:
+    return Counter(date.fromisoformat(m["received_at"][:10]) for m in data["messages"]
+                   if m["status"] != "ignored" and m["received_at"])
+
+
 def submissions_per_day(data: dict, first: date, last: date) -> list[tuple[date, int]]:
-    counts: dict[date, int] = {}
-    for m in data["messages"]:
-        if m["status"] == "ignored" or not m["received_at"]:
-            continue
-        day = date.fromisoformat(m["received_at"][:10])
-        counts[day] = counts.get(day, 0) + 1
-    if counts:
-        first = min(first, min(counts))
-        last = max(last, max(counts))
+    """Submissions per day from ``first`` to ``last`` (the campaign's period so far); mail dated outside
+    is left out (``outside_period`` counts it), so one correction in December does not squash September."""
+    counts = _submission_days(data)
     if first > last:
         return []
     return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
             for i in range((last - first).days + 1)]
+
+
+def outside_period(data: dict, first: date, last: date) -> str:
+    """The chart's note on submissions dated before ``first`` or after ``last``: '期后收到2封' or ''."""
+    counts = _submission_days(data)
+    before = sum(n for day, n in counts.items() if day < first)
+    after = sum(n for day, n in counts.items() if day > last)
+    parts = ([f"期前收到{before}封"] if before else []) + ([f"期后收到{after}封"] if after else [])
+    return "，".join(parts) + ("（未画入）" if parts else "")
 
 
 def category_progress(units: list[dict]) -> list[dict]:
@@ -176,7 +184,26 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
         **_activity_totals(data["activities"]),
         new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
         console_url=console_url(config),
+        season_end=season_end_context(pipeline, today) if today > deadline else None,
     )
+
+
+def season_end_context(pipeline, today: date) -> dict:
+    """After the deadline the digest leads with the season's end: the report draft, the shortlist, and
+    the mail that came after the deadline (late first submissions and corrections)."""
+    from pipeline.reporting.review_queue import program
+    from pipeline.reporting.season import after_deadline, load_season
+
+    config = pipeline.config
+    season = load_season(config, pipeline.registry, pipeline.store, today)
+    url = console_url(config)
+    return dict(days=(today - config.campaign.deadline).days,
+                report_url=f"{url}report.docx" if url else None, shortlist_url=f"{url}shortlist" if url else None,
+                report_command=f"{program(config)} report --out 科普月活动总结.docx",
+                top=[dict(name=c.name, total=c.total) for c in season.shortlist.units[:3]],
+                picked=len(season.picks.units) + len(season.picks.activities),
+                late=[dict(m, when=short_time(m["received_at"], config.campaign.tz)) for m in after_deadline(season)],
+                narratives=len(season.narratives))
 
 
 def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
@@ -198,8 +225,9 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
     try:
         from pipeline.reporting.chart import progress_chart
 
-        chart = progress_chart(context["categories"],
-                               submissions_per_day(data, config.campaign.period[0], min(today, config.campaign.period[1])))
+        first, last = config.campaign.period[0], min(today, config.campaign.period[1])
+        chart = progress_chart(context["categories"], submissions_per_day(data, first, last),
+                               note=outside_period(data, first, last))
     except Exception:  # a missing plotting library must not cost the admins their digest
         log.exception("digest chart could not be drawn; the digest goes without it")
     context["chart_cid"] = CHART_CID if chart else None

@@ -47,9 +47,11 @@ def cjk_font() -> str | None:
     return found
 
 
-def progress_chart(categories: list[dict], per_day: list[tuple[date, int]], *, title: str = "") -> bytes:
+def progress_chart(categories: list[dict], per_day: list[tuple[date, int]], *, title: str = "",
+                   note: str = "") -> bytes:
     """``categories``: dicts with code, submitted, expected, reported, required (in display order);
-    ``per_day``: (day, submissions received that day). Returns PNG bytes, ~640 px wide for a phone."""
+    ``per_day``: (day, submissions received that day) over the campaign's period; ``note``: what lies
+    outside it ("期后收到2封（未画入）"). Returns PNG bytes, ~640 px wide for a phone."""
     cjk_font()
     import matplotlib.pyplot as plt
 
@@ -94,6 +96,9 @@ def progress_chart(categories: list[dict], per_day: list[tuple[date, int]], *, t
             bottom.text(0.5, 0.5, "尚未收到报送", ha="center", va="center", fontsize=12, transform=bottom.transAxes)
             bottom.set_xticks([])
         bottom.set_title("每日收到的报送邮件（柱）及累计（线）", fontsize=15, loc="left")
+        if note:
+            bottom.text(1.0, -0.16, note, ha="right", va="top", fontsize=12, color="#c0392b",
+                        transform=bottom.transAxes)
         bottom.tick_params(axis="y", labelsize=12)
         bottom.yaxis.get_major_locator().set_params(integer=True)
         for side in ("top",):

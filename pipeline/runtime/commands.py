@@ -157,6 +157,30 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
     return 0
 
 
+def cmd_report(pipeline: Pipeline, args) -> int:
+    from datetime import datetime
+
+    from pipeline.reporting.report import write_report
+    from pipeline.reporting.season import load_season
+    from pipeline.reporting.wording import cn_datetime
+
+    if args.out.suffix.lower() != ".docx":
+        print(f"report: the draft is a Word file; give --out a name ending in .docx (not {args.out.name})",
+              file=sys.stderr)
+        return 2
+    season = load_season(pipeline.config, pipeline.registry, pipeline.store)
+    try:
+        path = write_report(season, args.out, today_cn=cn_datetime(datetime.now(pipeline.config.campaign.tz)))
+    except OSError as exc:  # the file open in Word (Windows locks it), a folder we may not write
+        print(f"report: cannot write {args.out}: {exc.strerror or exc}; close it in Word or choose another path",
+              file=sys.stderr)
+        return 2
+    draft = "" if season.picks.any else " (commendations: the shortlist's top, marked 草稿)"
+    print(f"{path}: {len(season.data['units'])} units, {len(season.data['activities'])} activities, "
+          f"{len(season.narratives)} narratives{draft}")
+    return 0
+
+
 def cmd_console(pipeline: Pipeline, args) -> int:
     from pipeline.runtime.console import ConsoleError, run_console
 
@@ -169,7 +193,8 @@ def cmd_console(pipeline: Pipeline, args) -> int:
 
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox, "console": cmd_console}
+            "outbox": cmd_outbox, "console": cmd_console,
+            "report": cmd_report}
 
 
 INGESTING = ("poll", "reingest", "serve")

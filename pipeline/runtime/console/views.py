@@ -15,11 +15,12 @@ from flask import Response, abort, flash, jsonify, redirect, render_template, re
 from pipeline.admin.actions import ACTION_CN, perform
 from pipeline.admin.review import ReviewError, questions, review_items
 from pipeline.config import CATEGORIES
-from pipeline.outbound.digest import category_progress, digest_context, submissions_per_day
+from pipeline.outbound.digest import category_progress, digest_context, outside_period, submissions_per_day
 from pipeline.reporting.export import dataset
 from pipeline.reporting.wording import STATUS_CN, short_time
 from pipeline.reporting.workbook import write_workbook
 from pipeline.runtime.console.jobs import ReingestJob, start_reingest
+from pipeline.runtime.console.season_pages import register_season
 from pipeline.runtime.console.web import actor, exclusive, pipeline, settings, worker_alive
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -67,6 +68,7 @@ def _worker() -> dict:
 
 def register(app) -> None:
     app.jinja_env.globals.update(status_cn=STATUS_CN, categories_cn=CATEGORIES, local=_local)
+    register_season(app)  # the season-end pages (season_pages.py)
 
     # -- pages ------------------------------------------------------------------------------------
 
@@ -92,8 +94,9 @@ def register(app) -> None:
             if cached is None or cached[0] != stamp:
                 data = dataset(p.config, p.registry, p.store)
                 period = p.config.campaign.period
-                png = progress_chart(category_progress(data["units"]),
-                                     submissions_per_day(data, period[0], min(now.date(), period[1])))
+                last = min(now.date(), period[1])
+                png = progress_chart(category_progress(data["units"]), submissions_per_day(data, period[0], last),
+                                     note=outside_period(data, period[0], last))
                 settings()["chart"] = cached = (stamp, png)
         return Response(cached[1], mimetype="image/png")
 
