@@ -1,7 +1,7 @@
 """The consolidated workbook an admin opens in Excel or WPS.
 
-Sheets 汇总 (units), 活动明细, 邮件, 未报送单位, 未达标单位, 待人工核查, 待确认活动 (rows read from prose or scans,
-when there are any): frozen header row,
+Sheets 汇总 (units), 活动明细, 邮件, 未报送单位, 未达标单位, 待人工核查, 待确认活动 (rows read from prose or scans
+that wait for a person): frozen header row,
 filters, column widths, real dates, text that looks like a formula neutralised.
 """
 from __future__ import annotations
@@ -107,6 +107,5 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
     _write_sheet(book, "待人工核查", SHEETS["邮件"][:6] + REVIEW_EXTRA + SHEETS["邮件"][6:], pending, formats)
     proposed = [{**p, "unit_name": names.get(p["unit_id"], ""), "format": FORMAT_CN.get(p["format"], p["format"])}
                 for m in data["messages"] for p in m.get("proposed_activities", [])]
-    if proposed:
-        _write_sheet(book, "待确认活动", SHEETS["待确认活动"], proposed, formats)
+    _write_sheet(book, "待确认活动", SHEETS["待确认活动"], proposed, formats)
     book.close()
