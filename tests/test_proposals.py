@@ -96,8 +96,10 @@ def test_the_same_report_as_old_word_and_as_a_pdf_with_text(target, report_docx)
 
 def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_docx, nameless_docx, imap_account,
                                                                          smtp_sink, tmp_path, monkeypatch, capsys):
+    bare = mail(text_part("附件是我单位科普月活动总结，请查收。"), subject=b_word("路南区科协科普月总结"),
+                from_=UNIT.email, message_id="<bare-3@lunan.cn>", date="Tue, 23 Sep 2025 09:00:00 +0800")
     imap_account.append_many([_mail(report_docx, UNIT.email, "<prose-1@lunan.cn>"),
-                              _mail(nameless_docx, STRANGER, "<prose-2@163.com>", unit="")])
+                              _mail(nameless_docx, STRANGER, "<prose-2@163.com>", unit=""), bare])
     config = write_config(tmp_path, imap_account, smtp_sink, _registry(), monkeypatch)
     assert main(["--config", str(config), "poll"]) == 0
 
@@ -124,8 +126,9 @@ def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_d
     assert sheet[0][:3] == ["单位名称", "行号", "活动名称"] and sheet[1][0] == UNIT.name and sheet[1][2] == "科普进社区活动"
 
     # the unit hears what was read and that a person will check it; no table is asked for
-    acks = smtp_sink.wait_for(2)
-    body = next(a for a in acks if a.rcpt_tos == [UNIT.email]).parsed().get_body(("plain",)).get_content()
+    acks = smtp_sink.wait_for(3)
+    ack = next(a for a in acks if a.parsed()["In-Reply-To"] == "<prose-1@lunan.cn>")
+    body = ack.parsed().get_body(("plain",)).get_content()
     assert "系统从正文（或扫描件）中读出以下 3 项活动，将由工作人员核对后计入" in body
     assert "青少年科技创新大赛（9月18日—9月19日），1200人" in body
     assert "未找到活动明细表" not in body
@@ -136,6 +139,11 @@ def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_d
     assert "review assign" in capsys.readouterr().err
     assert main(["--config", str(config), "review", "confirm", "<prose-1@lunan.cn>", "--set", "9.title=x"]) == 2
     assert "no row 9" in capsys.readouterr().err
+    assert main(["--config", str(config), "review", "confirm", "<bare-3@lunan.cn>"]) == 2
+    err = capsys.readouterr().err
+    assert "nothing to confirm" in err and len(err.strip().splitlines()) == 1
+    # 不计入: the stranger's rows count nowhere, the message keeps its question (whose is it?)
+    assert main(["--config", str(config), "review", "reject", "<prose-2@163.com>", "--reason", "重复报送"]) == 0
 
     # confirm, correcting one cell: the unit's activities, quota met, on record
     assert main(["--config", str(config), "review", "confirm", "<prose-1@lunan.cn>",
@@ -144,6 +152,9 @@ def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_d
     after = export(config, tmp_path, "after.json")
     assert _message(after, "<prose-1@lunan.cn>")["status"] == "accepted"
     assert "proposed_activities" not in _message(after, "<prose-1@lunan.cn>")
+    rejected = _message(after, "<prose-2@163.com>")
+    assert rejected["status"] == "needs_review" and "proposed_activities" not in rejected
+    assert "不计入（重复报送）" in rejected["reason"]
     want = [dict(e, unit_id=UNIT.unit_id) for e in EXPECTED]
     want[2]["participants"] = 250
     assert [{f: a[f] for f in FIELDS + ["unit_id"]} for a in after["activities"]] == want
