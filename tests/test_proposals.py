@@ -211,3 +211,66 @@ def test_year_of_confirmed_dates(tmp_path):
         with pytest.raises(ReviewError):
             parse_edits([bad], 1, 2025)
     assert date(2025, 9, 16)  # the campaign year comes from campaign.period
+
+
+# --- decide: what a message with proposals concludes (pure) ------------------------------------------
+
+@pytest.fixture(scope="module")
+def ctx(tmp_path_factory):
+    from pipeline.campaign.registry import load_registry
+    from pipeline.config import load_config
+    from pipeline.judge.decide import Context
+
+    folder = tmp_path_factory.mktemp("cfg")
+    (folder / "units.csv").write_text(_registry().units_csv(), encoding="utf-8")
+    (folder / "config.yaml").write_text("campaign: {units: units.csv}\nadmins: [admin@example.org]\n"
+                                        "smtp: {outdir: sent, from: tskxpjb@126.com}\nmailbox: {maildir: in}\n",
+                                        encoding="utf-8")
+    config = load_config(folder / "config.yaml")
+    return Context.build(config, load_registry(config.campaign.units))
+
+
+def _decided(ctx, files, body_proposed=()):
+    from datetime import datetime, timedelta, timezone
+
+    from parsers.parsed import Envelope
+    from parsers.read_mail import MailContent, files_to_activities
+    from pipeline.judge.decide import decide
+
+    envelope = Envelope(message_id="<d@x>", subject="路南区科协科普月活动总结", from_addr=UNIT.email, from_name="")
+    content = MailContent(envelope, files, files_to_activities(files, 2025), body_proposed=list(body_proposed))
+    return decide(content, ctx, datetime(2025, 9, 20, 10, tzinfo=timezone(timedelta(hours=8))))
+
+
+def _scan_row(title: str, day: int):
+    from parsers.parsed import RawActivity
+
+    return RawActivity({"title": title, "date": f"9月{day}日", "participants": "120人"}, source="扫描件第1页第3行",
+                       confidence=0.7, evidence=f"{title} 9月{day}日 120人")
+
+
+def test_rows_from_a_scan_are_proposed_and_the_unit_is_not_asked_for_a_table(ctx):
+    from parsers.parsed import FileResult
+    from pipeline.judge.decide import NO_TABLE_FIX, SCAN_FIX
+
+    scan = FileResult("盖章版.pdf", "pdf", "parsed", is_scan=True, proposed=[_scan_row("科普讲座", 15)])
+    result = _decided(ctx, [scan])
+    assert (result.outcome, result.reason) == ("needs_review", "从扫描件中读出1项活动，待人工确认")
+    assert [(p.activity.title, p.activity.participants, p.confidence) for p in result.proposed] == \
+        [("科普讲座", 120, 0.7)]
+    assert SCAN_FIX not in result.fixes and NO_TABLE_FIX not in result.fixes and not result.carries_list
+
+
+def test_a_table_wins_a_stamped_copy_proposes_nothing_and_the_same_row_counts_once(ctx):
+    from parsers.parsed import FileResult, RawActivity
+
+    table_row = RawActivity({"title": "科普讲座", "date": "9月15日"}, source="表.xlsx!Sheet1!R2")
+    with_table = _decided(ctx, [FileResult("表.xlsx", "xlsx", "parsed", activities=[table_row]),
+                                FileResult("总结.docx", "docx", "parsed", proposed=[_scan_row("科普展览", 16)])])
+    assert with_table.outcome == "accepted" and with_table.proposed == []
+    copy = FileResult("总结（盖章版）.pdf", "pdf", "parsed", is_scan=True, copy_of="总结.docx",
+                      proposed=[_scan_row("科普展览", 17)])
+    word = FileResult("总结.docx", "docx", "parsed", proposed=[_scan_row("科普展览", 16)])
+    result = _decided(ctx, [word, copy], body_proposed=[_scan_row("科普展览", 16)])
+    assert [p.activity.start_date.day for p in result.proposed] == [16]
+    assert result.reason == "从正文中读出1项活动，待人工确认"

@@ -148,8 +148,7 @@ def standing(env, ident, ctx: Context) -> str | None:
 def proposals(content: MailContent, year: int) -> tuple[list[Proposal], str]:
     """Rows read where there is no table (prose, scans), once each, and where they were read, in words:
     "正文", "扫描件" or both. A stamped PDF copy of a Word file proposes nothing of its own."""
-    found: list[tuple[RawActivity, FileResult | None]] = [(raw, f) for f in content.files
-                                                      if f.status == "parsed" and f.copy_of is None
+    found: list[tuple[RawActivity, FileResult | None]] = [(raw, f) for f in content.files if f.copy_of is None
                                                       for raw in f.proposed]
     found += [(raw, None) for raw in getattr(content, "body_proposed", [])]
     kept: dict[tuple, Proposal] = {}
