@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from .parsed import RawActivity
+from .values import parse_dates
 
 _CN = "一二三四五六七八九十"
 _NUMBER = rf"[\d{_CN}百千万两〇零.]+"
@@ -151,7 +152,7 @@ def _dated_groups(text: str, paragraph: str, place: str) -> list[_Passage]:
 def _row(passage: _Passage) -> RawActivity | None:
     text = passage.text
     date = _DATE.search(text)
-    if date is None or _TOTALS.search(text) or _MEETING.search(text):
+    if date is None or _TOTALS.search(text) or _MEETING.search(text) or parse_dates(date.group(0)).start is None:
         return None
     title, how = _title(text, passage.heading, passage.alone)
     location = _location(text)

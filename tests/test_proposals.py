@@ -274,3 +274,12 @@ def test_a_table_wins_a_stamped_copy_proposes_nothing_and_the_same_row_counts_on
     result = _decided(ctx, [word, copy], body_proposed=[_scan_row("科普展览", 16)])
     assert [p.activity.start_date.day for p in result.proposed] == [16]
     assert result.reason == "从正文中读出1项活动，待人工确认"
+
+
+def test_a_row_dated_in_another_year_is_no_proposal(ctx):
+    """As in the corpus's tender notice: "2021年8月4日发布的《…项目》" reads like an activity, in another year."""
+    from parsers.parsed import RawActivity
+
+    old = RawActivity({"title": "农贸市场经营管理权项目", "date": "2021年8月4日"}, source="正文第1段", confidence=0.6)
+    result = _decided(ctx, [], body_proposed=[old, _scan_row("科普讲座", 15)])
+    assert [p.activity.title for p in result.proposed] == ["科普讲座"]

@@ -147,7 +147,8 @@ def standing(env, ident, ctx: Context) -> str | None:
 
 def proposals(content: MailContent, year: int) -> tuple[list[Proposal], str]:
     """Rows read where there is no table (prose, scans), once each, and where they were read, in words:
-    "正文", "扫描件" or both. A stamped PDF copy of a Word file proposes nothing of its own."""
+    "正文", "扫描件" or both. A stamped PDF copy of a Word file proposes nothing of its own, and a row dated in
+    another year (a tender notice, last year's report quoted) is not this campaign's."""
     found: list[tuple[RawActivity, FileResult | None]] = [(raw, f) for f in content.files if f.copy_of is None
                                                       for raw in f.proposed]
     found += [(raw, None) for raw in getattr(content, "body_proposed", [])]
@@ -156,7 +157,7 @@ def proposals(content: MailContent, year: int) -> tuple[list[Proposal], str]:
     for raw, f in found:
         activity = normalize_activity(raw, year)
         key = (_title_key(activity.title), activity.start_date)
-        if activity.title and key not in kept:
+        if activity.title and key not in kept and "date_out_of_campaign_year" not in activity.flags:
             kept[key] = Proposal(activity, raw.confidence, raw.evidence)
             places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")
     return list(kept.values()), "和".join(sorted(places, key=["正文", "扫描件"].index))
