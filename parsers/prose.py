@@ -156,7 +156,7 @@ def _row(passage: _Passage) -> RawActivity | None:
         return None
     title, how = _title(text, passage.heading, passage.alone)
     location = _location(text)
-    if not title:
+    if not re.search(r"[\u4e00-\u9fff]{2}", title):  # an activity's name is Chinese here
         return None
     fields: dict[str, object] = {"title": title, "date": date.group(0).strip()}
     if location:
