@@ -114,6 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--port", type=int, default=None, help="port (default console.port, 8765)")
     remind = commands.add_parser("remind", help="send today's reminders now (normally `serve` does, at digest_at)")
     remind.add_argument("--date", type=_date, default=None, help="the reminder day (default: today)")
+    platform = commands.add_parser("platform", help="the national 科普月 platform's activity list")
+    lists = platform.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lists.add_parser("import", help="read the platform's list (.xlsx/.xls/.csv) in place of the previous one"
+                     " and match it to the reported activities").add_argument("file", type=Path)
     report = commands.add_parser("report", help="write the draft of the city's season summary (.docx)")
     report.add_argument("--out", type=Path, required=True, help="the Word file to write (…/总结.docx)")
     demo = commands.add_parser("demo", help="the embedded default end to end on generated sample mail")

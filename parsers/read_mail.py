@@ -20,9 +20,19 @@ from .values import normalize_activity
 class MailContent:
     envelope: Envelope  # attachments carry no data here
     files: list[FileResult] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)  # key activities (重点活动): they count
+    general_activities: list[Activity] = field(default_factory=list)  # 一般活动: shown, never counted
     # rows read from the mail body when the body itself is the summary (no file told any activity)
     body_proposed: list[RawActivity] = field(default_factory=list)
+
+
+def sort_ranks(content: MailContent) -> MailContent:
+    """Move the general activities (a sheet, section or column saying 一般活动) out of ``activities``."""
+    general = [a for a in content.activities if a.rank == "general"]
+    if general:
+        content.activities = [a for a in content.activities if a.rank != "general"]
+        content.general_activities += general
+    return content
 
 
 def strip_data(envelope: Envelope) -> Envelope:
@@ -82,7 +92,7 @@ def read_mail(raw: bytes, year: int) -> MailContent:
         files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
                               attachment.content_type)
     mark_copies(files)
-    content = MailContent(strip_data(envelope), files, files_to_activities(files, year))
+    content = sort_ranks(MailContent(strip_data(envelope), files, files_to_activities(files, year)))
     if not any(f.activities or f.proposed for f in files):
         content.body_proposed = propose_from_mail_body(envelope.text)
     return content

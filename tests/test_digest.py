@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from run import main
 from samples import generate
 
-SHEETS = ["汇总", "活动明细", "邮件", "未报送单位", "未达标单位", "待人工核查", "待确认活动"]
+SHEETS = ["汇总", "活动明细", "一般活动（不计入）", "邮件", "未报送单位", "未达标单位", "待人工核查", "待确认活动"]
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from pipeline.admin.review import ReviewError
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
              "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取",
              "confirm_proposals": "确认计入", "reject_proposals": "不计入",
+             "platform_import": "导入平台活动表",
              "pick": "选入拟表扬", "unpick": "移出拟表扬"}
 
 
@@ -58,9 +59,16 @@ def reingest(pipeline, since, until, from_archive: bool = False, send_acks: bool
     return pipeline.reingest(since, until, from_archive=from_archive, send_acks=send_acks, progress=progress).line()
 
 
+def platform_import(pipeline, path) -> str:
+    from pipeline.admin.platform_import import import_platform_list
+
+    return import_platform_list(pipeline, path)
+
+
 ACTIONS = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
            "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest,
            "confirm_proposals": review.confirm_proposals, "reject_proposals": review.reject_proposals,
+           "platform_import": platform_import,
            "pick": commend.pick, "unpick": commend.unpick}
 
 

@@ -20,7 +20,8 @@ from faults import checkpoint
 from outbox.queue import FlushReport
 from parsers.mime import parse_message
 from parsers.parsed import FileResult
-from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, sort_ranks, strip_data
+from parsers.same_activity import dedupe_activities
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from pipeline.campaign.registry import Registry
 from pipeline.campaign.standing import current_list_keys, message_statuses, standing
@@ -165,6 +166,8 @@ class Ingestor:
                 try:
                     self.store.mark_in_process(row["key"])  # a death from here to the commit is charged to it
                     result = decide(content, ctx, _parse_time(row["arrival_at"]))
+                    if result.kind == "submission" and result.unit_id:
+                        result.general_activities = dedupe_activities(content.general_activities)
                     checkpoint("decide_after")
                     outgoing = None
                     if result.kind == "submission":
@@ -291,7 +294,7 @@ class Reader:
             else:
                 content.files += outcome[0]
                 content.activities += outcome[1]
-        return content
+        return sort_ranks(content)
 
 
 def _parse_time(value) -> datetime | None:

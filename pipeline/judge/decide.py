@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 from parsers.mailtext import decode_header_value, split_name_addr
 from parsers.parsed import LIMIT_FLAG, Activity, FileResult, RawActivity
 from parsers.read_mail import MailContent
+from parsers.same_activity import dedupe_activities, title_key
 from parsers.values import normalize_activity
 from pipeline.campaign.registry import Registry
 from pipeline.config import Config
@@ -53,50 +54,6 @@ class Context:
     @property
     def office_addresses(self) -> set[str]:
         return self.config.own_addresses | set(self.config.admins)
-
-
-def _title_key(title: str) -> str:
-    return re.sub(r"[\W_]+", "", title or "").lower()
-
-
-_MERGED_FIELDS = ("location", "organizer", "format", "participants", "participants_offline", "participants_online")
-
-
-def dedupe_activities(activities: list[Activity]) -> list[Activity]:
-    """The same activity in the Word table and the Excel file of one mail counts once.
-
-    Same title and start date (or the same title, undated in one list, when the other list
-    dates it once). The copies are merged field by field, so the one with the fuller row leads
-    and a value only the other carries (活动形式 in the Excel file alone) is kept.
-    """
-    kept: dict[tuple, Activity] = {}
-    for activity in activities:
-        key = (_title_key(activity.title), activity.start_date)
-        if key not in kept and activity.start_date is None:
-            dated = [k for k in kept if k[0] == key[0] and k[1] is not None]
-            key = dated[0] if len(dated) == 1 else key
-        kept[key] = _merge(kept[key], activity) if key in kept else activity
-    return [a for a in kept.values() if a.title]
-
-
-def _filled(activity: Activity) -> int:
-    return sum(getattr(activity, f) is not None for f in ("start_date",) + _MERGED_FIELDS)
-
-
-def _merge(a: Activity, b: Activity) -> Activity:
-    lead, other = (b, a) if _filled(b) > _filled(a) else (a, b)
-    values = {f: getattr(lead, f) if getattr(lead, f) is not None else getattr(other, f) for f in _MERGED_FIELDS}
-    raw = {**other.raw, **lead.raw}
-    flags = list(lead.flags)
-    if lead.start_date is None and other.start_date is not None:  # the dates come from the other list
-        flags = [f for f in flags if not f.startswith("date_")] + [f for f in other.flags if f.startswith("date_")]
-        raw["date"] = other.raw.get("date", "")
-        start, end = other.start_date, other.end_date
-    else:  # same start: a range in one list beats a single day in the other
-        start = lead.start_date
-        end = max((d for d in (lead.end_date, other.end_date) if d is not None), default=None)
-    return replace(lead, start_date=start, end_date=end, **values, raw=raw, flags=flags,
-                   extra={**other.extra, **lead.extra})
 
 
 def _activity_fixes(activities: list[Activity]) -> list[str]:
@@ -156,7 +113,7 @@ def proposals(content: MailContent, year: int) -> tuple[list[Proposal], str]:
     places: set[str] = set()
     for raw, f in found:
         activity = normalize_activity(raw, year)
-        key = (_title_key(activity.title), activity.start_date)
+        key = (title_key(activity.title), activity.start_date)
         if activity.title and key not in kept and "date_out_of_campaign_year" not in activity.flags:
             kept[key] = Proposal(activity, raw.confidence, raw.evidence)
             places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")

@@ -56,6 +56,7 @@ class MessageResult:
     candidates: list[str] = field(default_factory=list)
     files: list[FileRecord] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)
+    general_activities: list[Activity] = field(default_factory=list)  # 一般活动: kept and shown, never counted
     narrative: dict[str, str] = field(default_factory=dict)
     carries_list: bool = False
     carries_narrative: bool = False

@@ -53,6 +53,7 @@ CREATE TABLE IF NOT EXISTS activities (
     title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
     participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
     source TEXT, raw TEXT, flags TEXT,
+    general INTEGER NOT NULL DEFAULT 0,         -- 1: 一般活动, kept and shown, never counted
     PRIMARY KEY (key, seq)
 );
 CREATE TABLE IF NOT EXISTS outbox (
@@ -89,6 +90,16 @@ CREATE TABLE IF NOT EXISTS confirmed_activities (  -- the rows a person confirme
     participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
     source TEXT, raw TEXT, flags TEXT, confidence REAL, evidence TEXT,
     PRIMARY KEY (key, seq)
+);
+CREATE TABLE IF NOT EXISTS platform_imports (  -- the national platform's activity list: the latest import counts
+    id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT,
+    sheet TEXT, columns TEXT, notes TEXT, rows INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS platform_rows (
+    import_id INTEGER NOT NULL, seq INTEGER NOT NULL, platform_id TEXT NOT NULL, title TEXT NOT NULL,
+    organizer TEXT, filer TEXT, start_date TEXT, end_date TEXT, location TEXT, region TEXT, format TEXT,
+    section TEXT, status TEXT, line INTEGER, extra TEXT,
+    PRIMARY KEY (import_id, seq)
 );
 CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admin action (command line or console)
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL,
@@ -140,6 +151,8 @@ class Store:
         if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
             self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self.db.executescript(PICKS)
+        if "general" not in {r[1] for r in self.db.execute("PRAGMA table_info(activities)")}:
+            self.db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -247,11 +260,12 @@ class Store:
             db.executemany(
                 "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
                 [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
+            ranked = [(a, 0) for a in result.activities] + [(a, 1) for a in result.general_activities]
             db.executemany(
                 "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
-                " participants, participants_offline, participants_online, source, raw, flags)"
-                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(key, i, result.unit_id, *_activity_values(a)) for i, a in enumerate(result.activities)])
+                " participants, participants_offline, participants_online, source, raw, flags, general)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(key, i, result.unit_id, *_activity_values(a), general) for i, (a, general) in enumerate(ranked)])
             db.execute(
                 "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
                 " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
@@ -299,8 +313,9 @@ class Store:
         return self.activity_counts().get(key, 0)
 
     def activity_counts(self) -> dict[str, int]:
-        """Per message key; a message whose proposals a person confirmed counts the confirmed rows."""
-        counts = dict(self.db.execute("SELECT key, COUNT(*) FROM activities GROUP BY key").fetchall())
+        """Key activities per message: what counts toward the quota; a message whose proposals a person
+        confirmed counts the confirmed rows."""
+        counts = dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
         counts.update(self.db.execute(
             "SELECT d.key, COUNT(c.key) FROM proposal_decisions d LEFT JOIN confirmed_activities c ON c.key = d.key"
             " WHERE d.action = 'confirm' GROUP BY d.key").fetchall())
@@ -332,21 +347,24 @@ class Store:
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
 
-    def activities(self, keys: list[str] | None = None) -> list[sqlite3.Row]:
-        """Activities of these messages (all when None); a person's confirmed rows replace ingestion's."""
-        confirmed = set(self.proposal_decisions("confirm"))
-        columns = "key, seq, unit_id, " + ", ".join(ACTIVITY_COLUMNS)
-        union = (f"SELECT {columns} FROM activities WHERE key NOT IN"
-                 " (SELECT key FROM proposal_decisions WHERE action='confirm')"
-                 f" UNION ALL SELECT {columns} FROM confirmed_activities")
+    def activities(self, keys: list[str] | None = None, *, general: bool = False) -> list[sqlite3.Row]:
+        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them. A person's
+        confirmed rows (``review confirm``) replace what ingestion read as a message's key activities."""
+        if general:
+            table = "(SELECT * FROM activities WHERE general=1)"
+        else:
+            columns = "key, seq, unit_id, " + ", ".join(ACTIVITY_COLUMNS)
+            table = (f"(SELECT {columns}, general FROM activities WHERE general=0 AND key NOT IN"
+                     " (SELECT key FROM proposal_decisions WHERE action='confirm')"
+                     f" UNION ALL SELECT {columns}, 0 AS general FROM confirmed_activities"
+                     "  WHERE key IN (SELECT key FROM proposal_decisions WHERE action='confirm'))")
         if keys is None:
-            return self.db.execute(f"SELECT * FROM ({union}) ORDER BY key, seq").fetchall()
+            return self.db.execute(f"SELECT * FROM {table} ORDER BY key, seq").fetchall()
         rows: list[sqlite3.Row] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            table = union if confirmed.intersection(chunk) else "activities"
-            rows += self.db.execute(f"SELECT * FROM ({table}) WHERE key IN ({marks}) ORDER BY key, seq", chunk)
+            rows += self.db.execute(f"SELECT * FROM {table} WHERE key IN ({marks}) ORDER BY key, seq", chunk)
         return rows
 
     # -- proposals: rows read from prose or scans, and a person's decision about them ------------
@@ -406,7 +424,7 @@ class Store:
             out[f"outcome_{outcome}"] = n
         for state, n in self.db.execute("SELECT state, COUNT(*) FROM outbox GROUP BY state"):
             out[f"outbox_{state}"] = n
-        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities").fetchone()[0]
+        out["activities"] = self.db.execute("SELECT COUNT(*) FROM activities WHERE general=0").fetchone()[0]
         return out
 
     # -- the outbox -----------------------------------------------------------------------------
@@ -523,6 +541,37 @@ class Store:
     def dismissals(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
 
+    # -- the national platform's list --------------------------------------------------------------
+
+    def replace_platform_list(self, file: str, sha256: str, sheet: str, columns: dict[str, str],
+                              notes: list[str], rows: list[dict]) -> int:
+        """Store an imported list in place of the previous one (one transaction); returns its import id.
+        ``rows``: dicts with the columns of ``platform_rows`` (dates ISO, ``extra`` a dict)."""
+        fields = ("platform_id", "title", "organizer", "filer", "start_date", "end_date", "location", "region",
+                  "format", "section", "status", "line")
+        with self.transaction() as db:
+            db.execute("DELETE FROM platform_rows")
+            db.execute("DELETE FROM platform_imports")
+            import_id = db.execute(
+                "INSERT INTO platform_imports(at, file, sha256, sheet, columns, notes, rows) VALUES (?,?,?,?,?,?,?)",
+                (_iso(utcnow()), file, sha256, sheet, json.dumps(columns, ensure_ascii=False),
+                 json.dumps(notes, ensure_ascii=False), len(rows))).lastrowid
+            db.executemany(
+                f"INSERT INTO platform_rows(import_id, seq, {', '.join(fields)}, extra)"
+                f" VALUES (?, ?, {', '.join('?' * len(fields))}, ?)",
+                [(import_id, i, *(r.get(f) for f in fields), json.dumps(r.get("extra") or {}, ensure_ascii=False))
+                 for i, r in enumerate(rows)])
+        return int(import_id or 0)
+
+    def platform_import(self) -> sqlite3.Row | None:
+        """The current import (file, when, columns found), or None when no list was ever imported."""
+        return self.db.execute("SELECT * FROM platform_imports ORDER BY id DESC LIMIT 1").fetchone()
+
+    def platform_rows(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM platform_rows WHERE import_id = (SELECT MAX(id) FROM platform_imports)"
+                               " ORDER BY seq").fetchall()
+        return [{**{k: r[k] for k in r.keys()}, "extra": json.loads(r["extra"] or "{}")} for r in rows]
+
     # -- the audit trail ------------------------------------------------------------------------
 
     def record_action(self, actor: str, action: str, target: str | None, detail: str | None, outcome: str,
@@ -554,7 +603,8 @@ class Store:
         return tuple(self.db.execute(
             "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
             " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions),"
-            " (SELECT COUNT(*) || MAX(decided_at) FROM proposal_decisions)"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM proposal_decisions),"
+            " (SELECT MAX(id) FROM platform_imports)"
             " FROM messages").fetchone())
 
     # -- small named values ---------------------------------------------------------------------

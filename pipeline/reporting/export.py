@@ -11,12 +11,13 @@ from pipeline.campaign.registry import Registry
 from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
 from pipeline.config import Config
 from pipeline.ledger.store import Store
+from pipeline.reporting.platform import platform_view
 from pipeline.reporting.workbook import neutralise, write_workbook
 
 ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "location", "organizer", "format",
-                   "participants", "participants_offline", "participants_online", "source"]
+                   "participants", "participants_offline", "participants_online", "source", "platform_id"]
 UNIT_FIELDS = ["unit_id", "name", "category", "required", "reported", "met", "submitted", "late",
-               "last_received_at"]
+               "last_received_at", "platform_activities"]
 PROPOSED_FIELDS = ["message_id", "row", "unit_id", "title", "start_date", "end_date", "location", "organizer", "format",
                    "participants", "source", "confidence", "evidence"]
 MESSAGE_FIELDS = ["message_id", "received_at", "sender", "subject", "status", "reason", "unit_id", "late", "files"]
@@ -27,7 +28,8 @@ HEADERS_CN = {
     "location": "活动地点", "organizer": "主办单位", "format": "活动形式", "participants": "参与人数",
     "participants_offline": "线下人数", "participants_online": "线上人数", "source": "来源（文件!工作表!行）",
     "received_at": "收到时间", "sender": "发件人", "subject": "主题", "status": "状态", "reason": "说明",
-    "files": "附件", "row": "行号", "confidence": "可信度", "evidence": "原文",
+    "files": "附件", "platform_id": "平台活动编号", "platform_activities": "平台活动数",
+    "row": "行号", "confidence": "可信度", "evidence": "原文",
 }
 
 
@@ -58,21 +60,31 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
         })
         if status.status == "needs_review" and proposed.get(m["key"]):
             messages[-1]["proposed_activities"] = proposed[m["key"]]
-    activities = []
-    for a in store.activities(sorted(current.values())):
-        item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
-                "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
-                "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
-                "source": a["source"]}
-        if a["participants_offline"] is not None or a["participants_online"] is not None:
-            item["participants_offline"] = a["participants_offline"]
-            item["participants_online"] = a["participants_online"]
-        activities.append(item)
+    keys = sorted(current.values())
+    current_rows = store.activities(keys)
+    platform = platform_view(registry, store.platform_import(), store.platform_rows(),
+                             [{k: a[k] for k in a.keys()} for a in current_rows])
+    activities = [_activity(a, message_id, platform.ids[n] if platform else None)
+                  for n, a in enumerate(current_rows)]
+    general = [_activity(a, message_id, None) for a in store.activities(keys, general=True)]
     units = [{"unit_id": p.unit_id, "name": p.name, "category": p.category, "required": p.required,
               "reported": p.reported, "met": p.met, "submitted": p.submitted, "late": p.late,
-              "last_received_at": p.last_received_at} for p in progress]
+              "last_received_at": p.last_received_at,
+              "platform_activities": platform.per_unit.get(p.unit_id, 0) if platform else None} for p in progress]
     return {"campaign": {"name": config.campaign.name, "deadline": config.campaign.deadline.isoformat()},
-            "units": units, "messages": messages, "activities": activities}
+            "units": units, "messages": messages, "activities": activities, "general_activities": general,
+            "platform": platform.section if platform else None}
+
+
+def _activity(a: Any, message_id: dict[str, str], platform_id: str | None) -> dict[str, Any]:
+    item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
+            "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
+            "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
+            "source": a["source"], "platform_id": platform_id}
+    if a["participants_offline"] is not None or a["participants_online"] is not None:
+        item["participants_offline"] = a["participants_offline"]
+        item["participants_online"] = a["participants_online"]
+    return item
 
 
 def proposed_activities(store: Store, units: dict[str, str | None], message_id: dict[str, str]
@@ -112,6 +124,7 @@ def _tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
     return {"units": (UNIT_FIELDS, data["units"]),
             "activities": (ACTIVITY_FIELDS, data["activities"]),
             "messages": (MESSAGE_FIELDS, data["messages"]),
+            "general_activities": (ACTIVITY_FIELDS, data.get("general_activities", [])),
             "proposed": (PROPOSED_FIELDS, proposed)}
 
 
@@ -121,15 +134,18 @@ def write_json(data: dict, out: Path) -> list[Path]:
 
 
 def write_csv(data: dict, out: Path) -> list[Path]:
-    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv`` and ``out.proposed.csv`` (rows read
-    from prose or scans, waiting for a person) sit beside it. A path without .csv is a folder holding
-    units.csv, activities.csv, messages.csv and proposed.csv."""
+    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv``, ``out.general.csv`` (一般活动,
+    not counted) and ``out.proposed.csv`` (rows read from prose or scans, waiting for a person) sit beside it.
+    A path without .csv is a folder holding units.csv, activities.csv, messages.csv, general_activities.csv and
+    proposed.csv."""
     if out.suffix.lower() == ".csv":
         paths = {"activities": out, "units": out.with_suffix(".units.csv"),
-                 "messages": out.with_suffix(".messages.csv"), "proposed": out.with_suffix(".proposed.csv")}
+                 "messages": out.with_suffix(".messages.csv"), "general_activities": out.with_suffix(".general.csv"),
+                 "proposed": out.with_suffix(".proposed.csv")}
     else:
         out.mkdir(parents=True, exist_ok=True)
-        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages", "proposed")}
+        paths = {name: out / f"{name}.csv"
+                 for name in ("units", "activities", "messages", "general_activities", "proposed")}
     for name, (fields, rows) in _tables(data).items():
         with paths[name].open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
             writer = csv.writer(handle)

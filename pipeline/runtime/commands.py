@@ -157,6 +157,18 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
     return 0
 
 
+def cmd_platform(pipeline: Pipeline, args) -> int:
+    from pipeline.admin.actions import command_line_actor, perform
+    from pipeline.admin.review import ReviewError
+
+    try:
+        print(perform(pipeline, command_line_actor(), "platform_import", str(args.file)))
+    except ReviewError as exc:
+        print(f"platform import: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def cmd_report(pipeline: Pipeline, args) -> int:
     from datetime import datetime
 
@@ -193,7 +205,7 @@ def cmd_console(pipeline: Pipeline, args) -> int:
 
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox, "console": cmd_console,
+            "outbox": cmd_outbox, "console": cmd_console, "platform": cmd_platform,
             "report": cmd_report}
 
 
