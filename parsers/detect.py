@@ -24,7 +24,7 @@ def is_encrypted(data: bytes) -> bool:
 
 
 def detect_kind(name: str, data: bytes, content_type: str = "") -> str:
-    """One of docx|xlsx|xlsm|xlsb|pptx|ods|odt|xls|doc|wps|et|ppt|pdf|zip|rar|7z|gz|image|
+    """One of docx|xlsx|xlsm|xlsb|pptx|ods|odt|xls|doc|wps|et|ppt|pdf|zip|tnef|rar|7z|gz|image|
     text|msg|eml|encrypted|other."""
     ext = _ext(name)
     head = data[:16]
@@ -34,6 +34,8 @@ def detect_kind(name: str, data: bytes, content_type: str = "") -> str:
         return _ole_kind(data, ext)
     if head.startswith(_ZIP_MAGICS):
         return _zip_kind(data, ext)
+    if head.startswith(b"\x78\x9f\x3e\x22"):
+        return "tnef"  # Outlook's winmail.dat (application/ms-tnef)
     if head.startswith(b"Rar!\x1a\x07"):
         return "rar"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):

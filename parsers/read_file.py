@@ -25,6 +25,7 @@ from .prose import propose_from_paragraphs, propose_from_text, propose_from_wrap
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities, rank_of
 from .texttables import tables_in_text
+from .tnef import TnefError, unpack_tnef
 from .zipread import ArchiveError, open_zip
 
 TEXT_CAP = 20_000
@@ -79,6 +80,10 @@ def _extract(name: str, data: bytes, content_type: str, kind: str, depth: int,
         if depth >= max_depth:
             return [_result(name, data, kind, "skipped", TOO_DEEP)]
         return _zip(name, data, depth, max_depth)
+    if kind == "tnef":
+        if depth >= max_depth:
+            return [_result(name, data, kind, "skipped", TOO_DEEP)]
+        return _tnef(name, data, depth, max_depth)
     if kind == "text":
         return [_text(name, data)]
     if kind == "encrypted":
@@ -300,4 +305,20 @@ def _zip(name: str, data: bytes, depth: int, max_depth: int) -> list[FileResult]
     for member in members:
         results += extract_file(f"{name}/{member.name}", member.data, "", depth=depth + 1,
                                 max_depth=max_depth)
+    return results
+
+
+def _tnef(name: str, data: bytes, depth: int, max_depth: int) -> list[FileResult]:
+    """Outlook's winmail.dat: one result for itself, then each file it carries, read like any attachment."""
+    try:
+        carried = unpack_tnef(data)
+    except TnefError as e:
+        return [_result(name, data, "tnef", "failed", str(e))]
+    if not carried:
+        return [_result(name, data, "tnef", "skipped", "Outlook的winmail.dat中没有附件（只有邮件正文格式信息）")]
+    head = _result(name, data, "tnef", "parsed")
+    head.text = "\n".join(c.name for c in carried)
+    results = [head]
+    for member in carried:
+        results += extract_file(f"{name}/{member.name}", member.data, "", depth=depth + 1, max_depth=max_depth)
     return results

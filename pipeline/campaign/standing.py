@@ -5,8 +5,9 @@ time, so a reingest or a registry change can never leave a stale verdict behind.
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from pipeline.campaign.registry import Registry
 
@@ -15,6 +16,42 @@ from pipeline.campaign.registry import Registry
 class MessageStatus:
     status: str  # accepted | superseded | needs_review | ignored
     reason: str
+    parts: dict[str, str] = field(default_factory=dict)  # unit_id -> status, for a mail carrying several units' files
+
+    def status_for(self, unit_id: str | None) -> str:
+        """The status of the part that counts for ``unit_id`` (the message's own status for a one-unit mail)."""
+        return self.parts.get(unit_id or "", self.status) if self.parts else self.status
+
+
+def parts_of(m: Any) -> list[dict[str, Any]]:
+    """The per-unit parts of a mail that carries several units' files ([] for a one-unit mail)."""
+    try:
+        raw = m["parts"]
+    except (KeyError, IndexError):
+        return []
+    return json.loads(raw) if raw else []
+
+
+def unit_views(m: Any) -> list[Mapping]:
+    """A message as each unit sees it: itself, or for a mail of several units one view per part (its
+    unit, standing and what it carries), so superseding and current lists work per unit."""
+    parts = parts_of(m)
+    if not parts:
+        return [m]
+    row = {k: m[k] for k in m.keys()} if hasattr(m, "keys") else dict(m)
+    return [{**row, "unit_id": p["unit_id"], "standing": p["standing"], "carries_list": p["carries_list"],
+             "carries_narrative": p["carries_narrative"]} for p in parts]
+
+
+def _fold(key: str, views: list[Mapping], by_view: dict[tuple[str, str], MessageStatus]) -> MessageStatus:
+    """One status for a mail of several units: accepted while any part counts, then needs_review, else
+    superseded; the reason names each unit's part where they differ."""
+    mine = {v["unit_id"]: by_view[(key, v["unit_id"])] for v in views}
+    statuses = {u: st.status for u, st in mine.items()}
+    status = next(s for s in ("accepted", "needs_review", "superseded") if s in statuses.values() or s == "superseded")
+    reasons = list(dict.fromkeys(st.reason for st in mine.values()))
+    reason = reasons[0] if len(reasons) == 1 else "；".join(f"{u}：{st.reason}" for u, st in mine.items())
+    return MessageStatus(status, reason, statuses)
 
 
 @dataclass
@@ -43,6 +80,7 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
     ordered = sorted(messages, key=lambda m: (m["received_at"] or "", m["key"]))
     out: dict[str, MessageStatus] = {}
     by_unit: dict[str, list[Mapping]] = {}
+    split: dict[str, list[Mapping]] = {}
     for m in ordered:
         if m["state"] == "parked":
             out[m["key"]] = MessageStatus("needs_review", m["reason"] or f"处理失败：{m['last_error'] or ''}")
@@ -53,23 +91,39 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
         elif m["unit_id"] is None:
             out[m["key"]] = MessageStatus(m["outcome"], m["reason"] or "")
         else:
-            by_unit.setdefault(m["unit_id"], []).append(m)
+            views = unit_views(m)
+            if len(views) > 1 or views[0] is not m:
+                split[m["key"]] = views
+            for view in views:
+                by_unit.setdefault(view["unit_id"], []).append(view)
+    by_view: dict[tuple[str, str], MessageStatus] = {}
     for unit_messages in by_unit.values():
-        effective, reasons = _vouched(unit_messages)
-        for i, m in enumerate(unit_messages):
-            status, reason = effective[m["key"]], reasons.get(m["key"], m["reason"] or "")
-            # what another address sent never replaces what the unit's own address sent
-            later_accepted = [n for n in unit_messages[i + 1:] if effective[n["key"]] == "accepted"
-                              and (standing(n) == "own" or standing(m) != "own")]
-            if status == "needs_review" and later_accepted:
-                status, reason = "superseded", f"已由后来的邮件（{later_accepted[0]['received_at'][:16]}）取代"
-            elif status == "accepted":
-                covering = [n for n in later_accepted if _covers(n, m)]
-                if covering:
-                    status, reason = "superseded", f"已由后来的邮件（{covering[0]['received_at'][:16]}）更新"
-                elif _complements(m):
-                    reason = "活动总结（活动明细见本单位另一封邮件）"
-            out[m["key"]] = MessageStatus(status, reason)
+        for m, status in _unit_statuses(unit_messages):
+            by_view[(m["key"], m["unit_id"])] = status
+    for key, views in split.items():
+        out[key] = _fold(key, views, by_view)
+    out.update({key: st for (key, _), st in by_view.items() if key not in split})
+    return out
+
+
+def _unit_statuses(unit_messages: list[Mapping]) -> list[tuple[Mapping, MessageStatus]]:
+    """Statuses of one unit's messages (in order): later accepted mail supersedes what it covers."""
+    effective, reasons = _vouched(unit_messages)
+    out = []
+    for i, m in enumerate(unit_messages):
+        status, reason = effective[m["key"]], reasons.get(m["key"], m["reason"] or "")
+        # what another address sent never replaces what the unit's own address sent
+        later_accepted = [n for n in unit_messages[i + 1:] if effective[n["key"]] == "accepted"
+                          and (standing(n) == "own" or standing(m) != "own")]
+        if status == "needs_review" and later_accepted:
+            status, reason = "superseded", f"已由后来的邮件（{later_accepted[0]['received_at'][:16]}）取代"
+        elif status == "accepted":
+            covering = [n for n in later_accepted if _covers(n, m)]
+            if covering:
+                status, reason = "superseded", f"已由后来的邮件（{covering[0]['received_at'][:16]}）更新"
+            elif _complements(m):
+                reason = "活动总结（活动明细见本单位另一封邮件）"
+        out.append((m, MessageStatus(status, reason)))
     return out
 
 
@@ -113,8 +167,8 @@ def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, st
 def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
     """unit_id -> key of its newest accepted message that carries an activity list."""
     current: dict[str, tuple[str, str]] = {}
-    for m in messages:
-        if statuses[m["key"]].status == "accepted" and m["carries_list"] and m["unit_id"]:
+    for m in (view for row in messages for view in unit_views(row)):
+        if statuses[m["key"]].status_for(m["unit_id"]) == "accepted" and m["carries_list"] and m["unit_id"]:
             stamp = (m["received_at"] or "", m["key"])
             if m["unit_id"] not in current or stamp > current[m["unit_id"]]:
                 current[m["unit_id"]] = stamp
@@ -122,18 +176,19 @@ def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, Messag
 
 
 def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: list[Mapping],
-                  statuses: Mapping[str, MessageStatus], activity_counts: Mapping[str, int]) -> list[UnitProgress]:
-    """Per registered unit: submitted, late, reported, met. ``activity_counts`` is per message key."""
+                  statuses: Mapping[str, MessageStatus], activity_counts: Mapping[Any, int]) -> list[UnitProgress]:
+    """Per registered unit: submitted, late, reported, met. ``activity_counts`` is per (message key, unit_id),
+    or per message key (one-unit mail only)."""
     current = current_list_keys(messages, statuses)
     mine: dict[str, list[Mapping]] = {}
-    for m in sorted(messages, key=lambda m: (m["received_at"] or "", m["key"])):
-        if m["unit_id"] and statuses[m["key"]].status != "ignored":
+    for m in sorted((v for row in messages for v in unit_views(row)), key=lambda m: (m["received_at"] or "", m["key"])):
+        if m["unit_id"] and statuses[m["key"]].status_for(m["unit_id"]) != "ignored":
             mine.setdefault(m["unit_id"], []).append(m)
     out = []
     for unit in registry.units:
         own = mine.get(unit.unit_id, [])
         key = current.get(unit.unit_id)
-        reported = activity_counts.get(key, 0) if key else 0
+        reported = activity_counts.get((key, unit.unit_id), activity_counts.get(key, 0)) if key else 0
         required = int(quotas.get(unit.category, 0))
         out.append(UnitProgress(
             unit.unit_id, unit.name, unit.category, required, reported, reported >= required,

@@ -24,7 +24,7 @@ from parsers.read_mail import MailContent, attachment_label, read_attachment, re
 from parsers.same_activity import dedupe_activities
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, standing
+from pipeline.campaign.standing import current_list_keys, message_statuses, standing, unit_views
 from pipeline.config import Config
 from pipeline.failures import is_machine_fault
 from pipeline.intake.mail_archive import Archive
@@ -119,18 +119,25 @@ class Ingestor:
 
     # -- claim, read, decide, acknowledge, commit --------------------------------------------------
 
-    def _reported_after(self, result: MessageResult) -> int:
-        if result.unit_id is None:
-            return 0
-        rows = self.store.unit_messages(result.unit_id)
-        statuses = message_statuses(rows)
-        # another address's list does not replace the one the unit's own address sent (campaign._vouched)
-        held = result.standing != "own" and any(
-            statuses[r["key"]].status == "accepted" and standing(r) == "own" and r["carries_list"] for r in rows)
-        if result.outcome == "accepted" and result.carries_list and not held:
-            return len(result.activities)
-        current = current_list_keys(rows, statuses).get(result.unit_id)
-        return self.store.activity_count(current)
+    def _reported_after(self, result: MessageResult) -> dict[str, int]:
+        """unit_id -> activities the unit counts once this message is committed (each unit of a mail
+        carrying several units' files)."""
+        parts: list[tuple[str, str | None, bool, int]] = \
+            [(p.unit_id, p.standing, p.carries_list, len(p.activities)) for p in result.parts] or \
+            ([(result.unit_id, result.standing, result.carries_list, len(result.activities))] if result.unit_id else [])
+        out = {}
+        for unit_id, standing_, carries_list, count in parts:
+            rows = self.store.unit_messages(unit_id)
+            statuses = message_statuses(rows)
+            # another address's list does not replace the one the unit's own address sent (campaign._vouched)
+            held = standing_ != "own" and any(
+                view["unit_id"] == unit_id and statuses[view["key"]].status_for(unit_id) == "accepted"
+                and standing(view) == "own" and view["carries_list"] for r in rows for view in unit_views(r))
+            if result.outcome == "accepted" and carries_list and not held:
+                out[unit_id] = count
+            else:
+                out[unit_id] = self.store.activity_count(current_list_keys(rows, statuses).get(unit_id), unit_id)
+        return out
 
     def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:
         park = attempts >= self.config.extraction.max_attempts
@@ -195,13 +202,20 @@ class Ingestor:
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
         reading of the message only, never on a reingest or a reprocess."""
-        if result.standing != "unverified" or (self.store.message(key) or {"processed_at": 1})["processed_at"]:
+        if (self.store.message(key) or {"processed_at": 1})["processed_at"]:
             return []
-        rows = self.store.unit_messages(result.unit_id)
-        statuses = message_statuses(rows)
-        own_data = any(statuses[r["key"]].status == "accepted" and standing(r) == "own" for r in rows)
-        notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data)
-        return [notice] if notice else []
+        units = [p.unit_id for p in result.parts if p.standing == "unverified"] or \
+            ([result.unit_id] if result.unit_id and result.standing == "unverified" and not result.parts else [])
+        notices = []
+        for unit_id in units:
+            rows = self.store.unit_messages(unit_id)
+            statuses = message_statuses(rows)
+            own_data = any(view["unit_id"] == unit_id and statuses[view["key"]].status_for(unit_id) == "accepted"
+                           and standing(view) == "own" for r in rows for view in unit_views(r))
+            notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data, unit_id=unit_id)
+            if notice:
+                notices.append(notice)
+        return notices
 
     def _read_batches(self, rows, reader: Reader, report: CycleReport):
         """Claim and read the pending messages BATCH at a time, yielding (chunk, work, contents). While

@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS messages (
     carries_list INTEGER, carries_narrative INTEGER,
     narrative TEXT, fixes TEXT, notes TEXT, excerpt TEXT,
     processed_at TEXT,
-    standing TEXT                               -- own | forward | unverified (pipeline/judge/decide.py)
+    standing TEXT,                              -- own | forward | unverified (pipeline/judge/decide.py)
+    parts TEXT                                  -- JSON: one entry per unit when a mail carries several units' files
 );
 CREATE INDEX IF NOT EXISTS messages_state ON messages(state);
 CREATE INDEX IF NOT EXISTS messages_unit ON messages(unit_id);
@@ -153,6 +154,8 @@ class Store:
         self.db.executescript(PICKS)
         if "general" not in {r[1] for r in self.db.execute("PRAGMA table_info(activities)")}:
             self.db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")
+        if "parts" not in columns:
+            self.db.execute("ALTER TABLE messages ADD COLUMN parts TEXT")
 
     def close(self) -> None:
         self.db.close()
@@ -260,29 +263,32 @@ class Store:
             db.executemany(
                 "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
                 [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
-            ranked = [(a, 0) for a in result.activities] + [(a, 1) for a in result.general_activities]
+            ranked = ([(a, unit_id, 0) for a, unit_id in zip(result.activities, result.activity_units())]
+                      + [(a, result.unit_id, 1) for a in result.general_activities])
             db.executemany(
                 "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
                 " participants, participants_offline, participants_online, source, raw, flags, general)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(key, i, result.unit_id, *_activity_values(a), general) for i, (a, general) in enumerate(ranked)])
+                [(key, i, unit_id, *_activity_values(a), general) for i, (a, unit_id, general) in enumerate(ranked)])
             db.execute(
                 "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
                 " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
                 " carries_narrative=?, narrative=?, fixes=?, notes=?, excerpt=?, processed_at=?, message_id=?,"
-                " standing=? WHERE key=?",
+                " standing=?, parts=? WHERE key=?",
                 (result.outcome, result.kind, result.reason, result.unit_id, json.dumps(result.candidates,
                  ensure_ascii=False), result.sender, result.sender_name, result.subject,
                  _iso(result.received_at), int(result.late), int(result.carries_list), int(result.carries_narrative),
                  json.dumps(result.narrative, ensure_ascii=False), json.dumps(result.fixes, ensure_ascii=False),
                  json.dumps(result.notes, ensure_ascii=False), result.excerpt, _iso(utcnow()), result.message_id,
-                 result.standing, key))
+                 result.standing, json.dumps([p.ledger() for p in result.parts], ensure_ascii=False)
+                 if result.parts else None, key))
             for mail in ([outgoing] if outgoing is not None else []) + list(notices):
                 self._enqueue(db, mail)
-            if result.unit_id and result.kind == "submission":  # a reminder not yet sent is moot now
+            units = [p.unit_id for p in result.parts] or ([result.unit_id] if result.unit_id else [])
+            for unit_id in units if result.kind == "submission" else []:  # a reminder not yet sent is moot now
                 db.execute("UPDATE outbox SET state='withdrawn', last_error='单位已报送，提醒撤回'"
                            " WHERE kind='reminder' AND state='pending' AND dedupe LIKE ? ESCAPE '\\'",
-                           (f"reminder:{_like_escape(result.unit_id)}:%",))
+                           (f"reminder:{_like_escape(unit_id)}:%",))
             checkpoint("commit_before")
 
     def record_failure(self, key: str, error: str, park: bool, result: MessageResult | None = None) -> None:
@@ -307,10 +313,16 @@ class Store:
             return sum(db.execute("UPDATE messages SET state='pending', attempts=0 WHERE key=?", (key,)).rowcount
                        for key in keys)
 
-    def activity_count(self, key: str | None) -> int:
+    def activity_count(self, key: str | None, unit_id: str | None = None) -> int:
+        """A message's activities; with ``unit_id``, only those counting for that unit (a mail of two units)."""
         if key is None:
             return 0
-        return self.activity_counts().get(key, 0)
+        if key in self.proposal_decisions("confirm"):  # a person's confirmed rows replace ingestion's
+            return sum(1 for r in self.confirmed(key) if unit_id is None or r["unit_id"] == unit_id)
+        if unit_id is None:
+            return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
+        return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND unit_id=? AND general=0",
+                               (key, unit_id)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
         """Key activities per message: what counts toward the quota; a message whose proposals a person
@@ -320,6 +332,14 @@ class Store:
             "SELECT d.key, COUNT(c.key) FROM proposal_decisions d LEFT JOIN confirmed_activities c ON c.key = d.key"
             " WHERE d.action = 'confirm' GROUP BY d.key").fetchall())
         return counts
+
+    def unit_activity_counts(self) -> dict[tuple[str, str], int]:
+        """(message key, unit_id) -> activities: what a message counts for each unit."""
+        rows = self.db.execute("SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 AND key NOT IN"
+                               " (SELECT key FROM proposal_decisions WHERE action='confirm') GROUP BY key, unit_id"
+                               " UNION ALL SELECT key, unit_id, COUNT(*) FROM confirmed_activities WHERE key IN"
+                               " (SELECT key FROM proposal_decisions WHERE action='confirm') GROUP BY key, unit_id")
+        return {(key, unit_id): n for key, unit_id, n in rows}
 
     def keys_received_between(self, since: str, until: str) -> list[str]:
         """Messages whose arrival (or Date) falls in [since, until] (ISO dates, inclusive)."""
@@ -341,8 +361,11 @@ class Store:
         return self.db.execute("SELECT * FROM messages WHERE key=?", (key,)).fetchone()
 
     def unit_messages(self, unit_id: str) -> list[sqlite3.Row]:
+        """The unit's processed messages, including mail of two units with a part for it."""
         return self._with_proposal_decisions(self.db.execute(
-            "SELECT * FROM messages WHERE unit_id=? AND state='done' ORDER BY received_at, key", (unit_id,)).fetchall())
+            "SELECT * FROM messages WHERE state='done' AND (unit_id=? OR (parts IS NOT NULL AND EXISTS"
+            " (SELECT 1 FROM json_each(messages.parts) WHERE json_extract(value, '$.unit_id')=?)))"
+            " ORDER BY received_at, key", (unit_id, unit_id)).fetchall())
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
+from pipeline.campaign.standing import current_list_keys, message_statuses, parts_of, unit_progress
 from pipeline.config import Config
 from pipeline.ledger.store import Store
 from pipeline.reporting.platform import platform_view
@@ -39,7 +39,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     if as_of is not None:
         rows = [m for m in rows if (m["received_at"] or m["arrival_at"] or "")[:10] <= as_of.isoformat()]
     statuses = message_statuses(rows)
-    counts = store.activity_counts()  # per message key; filtered rows simply never ask for the others
+    counts = store.unit_activity_counts()  # per (message key, unit); filtered rows never ask for the others
     progress = unit_progress(registry, config.campaign.quotas, rows, statuses, counts)
     current = current_list_keys(rows, statuses)
     files_by_key: dict[str, list[dict]] = {}
@@ -52,21 +52,27 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     messages = []
     for m in rows:
         status = statuses[m["key"]]
-        messages.append({
+        item = {
             "message_id": message_id[m["key"]], "received_at": m["received_at"] or m["arrival_at"],
             "sender": m["sender"] or "", "subject": m["subject"] or "", "status": status.status,
             "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
             "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
-        })
+        }
+        if status.status != "ignored" and parts_of(m):  # several units' files: what counts for whom
+            item["parts"] = [{"unit_id": p["unit_id"], "status": status.status_for(p["unit_id"]),
+                              "files": p["files"], "activities": p["activities"]} for p in parts_of(m)]
         if status.status == "needs_review" and proposed.get(m["key"]):
-            messages[-1]["proposed_activities"] = proposed[m["key"]]
-    keys = sorted(current.values())
-    current_rows = store.activities(keys)
+            item["proposed_activities"] = proposed[m["key"]]
+        messages.append(item)
+    keys = sorted(set(current.values()))
+    # a mail of two units holds both units' rows: each counts for its own unit only
+    current_rows = [a for a in store.activities(keys) if current.get(a["unit_id"]) == a["key"]]
     platform = platform_view(registry, store.platform_import(), store.platform_rows(),
                              [{k: a[k] for k in a.keys()} for a in current_rows])
     activities = [_activity(a, message_id, platform.ids[n] if platform else None)
                   for n, a in enumerate(current_rows)]
-    general = [_activity(a, message_id, None) for a in store.activities(keys, general=True)]
+    general = [_activity(a, message_id, None) for a in store.activities(keys, general=True)
+               if current.get(a["unit_id"]) == a["key"]]
     units = [{"unit_id": p.unit_id, "name": p.name, "category": p.category, "required": p.required,
               "reported": p.reported, "met": p.met, "submitted": p.submitted, "late": p.late,
               "last_received_at": p.last_received_at,
