@@ -76,7 +76,7 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
         proposed=[dict(title=p.activity.title, when=_when(p.activity), participants=p.activity.participants)
                   for p in result.proposed[:20]],
         proposed_count=len(result.proposed), more_proposed=max(0, len(result.proposed) - 20),
-        short_after_proposed=reported + len(result.proposed) < required)
+        short_after_proposed=reported.get(result.unit_id or "", 0) + len(result.proposed) < required)
     text, html = render("ack", **context)
     dedupe = dedupe or f"ack:{key}"
     subject = ack_subject(result, unit.name if unit else None)
