@@ -12,6 +12,7 @@ import logging.handlers
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
 from pipeline.config import Config, ConfigError, load_config
 
@@ -28,12 +29,14 @@ def _date(text: str) -> date:
 class _Console(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream that was current when it was made."""
 
+    ours = True  # set up by setup_logging (a second run in one process replaces it)
+
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:
+    def stream(self, value: object) -> None:
         pass
 
 
@@ -41,7 +44,9 @@ class _LogFile(logging.handlers.RotatingFileHandler):
     """The log shares the disk with the data: when that disk is full a line is lost, not the run
     (the default prints a traceback per line to stderr)."""
 
-    def handleError(self, record) -> None:
+    ours = True
+
+    def handleError(self, record: logging.LogRecord) -> None:
         pass
 
 
@@ -59,7 +64,6 @@ def setup_logging(config: Config, verbose: bool) -> None:
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     for handler in (to_file, console):
-        handler.ours = True
         root.addHandler(handler)
     for noisy in ("imapclient", "imaplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

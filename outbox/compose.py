@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from email import encoders
 from email.generator import BytesGenerator
@@ -83,14 +84,14 @@ def _attachment(filename: str, data: bytes, mime: str) -> Message:
 
 def compose(*, dedupe: str, sender: str, sender_name: str, to: list[str], subject: str, text: str,
             html: str | None = None, in_reply_to: str | None = None, references: str | None = None,
-            auto_submitted: str = "auto-replied", attachments: list[tuple[str, bytes, str]] = (),
-            inline_images: list[tuple[str, bytes, str]] = (), date: datetime | None = None) -> Message:
+            auto_submitted: str = "auto-replied", attachments: Sequence[tuple[str, bytes, str]] = (),
+            inline_images: Sequence[tuple[str, bytes, str]] = (), date: datetime | None = None) -> Message:
     """``attachments``: (filename, data, mime type); ``inline_images``: (content-id, data, subtype)."""
     msg = _body(html, text, inline_images)
     if attachments:
         msg = _part(MIMEMultipart("mixed", _subparts=[msg, *(_attachment(*a) for a in attachments)]))
     msg["MIME-Version"] = "1.0"
-    headers = [("From", formataddr((one_line(sender_name), sender), charset="utf-8")),
+    headers: list[tuple[str, str | Header]] = [("From", formataddr((one_line(sender_name), sender), charset="utf-8")),
                ("To", ", ".join(one_line(a, 320) for a in to)),
                ("Subject", _text("Subject", one_line(subject, 250))),
                ("Date", format_datetime(date or datetime.now(timezone.utc))),
@@ -102,5 +103,6 @@ def compose(*, dedupe: str, sender: str, sender_name: str, to: list[str], subjec
         headers += [("In-Reply-To", in_reply_to.strip()), ("References", " ".join(refs))]
     headers += [("Auto-Submitted", auto_submitted), ("X-Auto-Response-Suppress", "All")]
     for name, value in headers:
-        msg[name] = value
+        # typeshed types a compat32 Message's headers as str only; email.header documents setting a Header
+        msg[name] = value  # type: ignore[assignment]
     return msg

@@ -27,16 +27,35 @@ from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Protocol
 
 from faults import checkpoint
 
-from .smtp import FolderTransport, PermanentError, TransientError, UncertainError
+from .smtp import FolderTransport, PermanentError, SmtpTransport, TransientError, UncertainError
 
 log = logging.getLogger(__name__)
 
 CAPPED_KINDS = ("ack", "reminder", "notice")
+Transport = SmtpTransport | FolderTransport
+
+
+class OutboxStore(Protocol):
+    """What the queue needs of the ledger (``pipeline.ledger.store.Store`` is one)."""
+
+    def outbox_due(self, now: datetime, limit: int = 100) -> list[sqlite3.Row]: ...
+    def outbox_sending(self, mail_id: int) -> None: ...
+    def outbox_unconfirmed(self, mail_id: int, error: str | None = None) -> None: ...
+    def outbox_sent(self, mail_id: int, note: str | None = None) -> None: ...
+    def outbox_deferred(self, mail_id: int, error: str, next_try: datetime, *, counted: bool) -> None: ...
+    def outbox_failed(self, mail_id: int, error: str) -> None: ...
+    def outbox_suppressed(self, mail_id: int, error: str) -> None: ...
+    def outbox_sent_since(self, moment: datetime, kinds: tuple[str, ...]) -> list[sqlite3.Row]: ...
+    def sent_since(self, moment: datetime) -> int: ...
+    def get_state(self, name: str, default: str | None = None) -> str | None: ...
+    def set_state(self, name: str, value: str) -> None: ...
 OUTAGE_STATE = "smtp_outage"  # store state: "<consecutive failures> <retry at ISO>"
 
 
@@ -61,7 +80,7 @@ def outage_backoff(failures: int) -> timedelta:
     return timedelta(minutes=min(30, 2 ** max(0, failures - 1)))
 
 
-def _due(store, now: datetime):
+def _due(store: OutboxStore, now: datetime):
     """Everything due, in batches; a mail deferred now is not due again in this flush."""
     seen: set[int] = set()
     while True:
@@ -90,7 +109,7 @@ def _age(row, now: datetime) -> timedelta:
     return now - created
 
 
-def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: int, max_attempts: int,
+def flush(store: OutboxStore, transport: Transport, *, sender: str, max_per_minute: int, max_per_day: int, max_attempts: int,
           now: datetime | None = None, max_per_recipient: int = 10,
           known_recipients: set[str] | None = None, max_per_stranger: int = 2,
           max_age: timedelta = timedelta(days=3)) -> FlushReport:
@@ -112,7 +131,7 @@ def flush(store, transport, *, sender: str, max_per_minute: int, max_per_day: in
 class _Flush:
     """One flush: the counts it keeps while sending, and what happens to each mail."""
 
-    def __init__(self, store, transport, sender: str, now: datetime, *, max_per_minute: int, max_per_day: int,
+    def __init__(self, store: OutboxStore, transport: Transport, sender: str, now: datetime, *, max_per_minute: int, max_per_day: int,
                  max_attempts: int, max_per_recipient: int, known_recipients: set[str] | None,
                  max_per_stranger: int, max_age: timedelta):
         self.store, self.transport, self.sender, self.now = store, transport, sender, now
@@ -235,7 +254,7 @@ class _Flush:
         self.report.sent += 1
 
 
-def _recent_per_recipient(store, now: datetime) -> dict[str, int]:
+def _recent_per_recipient(store: OutboxStore, now: datetime) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in store.outbox_sent_since(now - timedelta(days=1), CAPPED_KINDS):
         for r in json.loads(row["recipients"]):

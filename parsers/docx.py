@@ -52,7 +52,7 @@ class DocxContent:
     notes: list[str] = field(default_factory=list)  # data left unread (a limit), for the unit and admins
 
 
-class _Rows(list):
+class _Rows(list[list[str]]):
     """A table's rows; ``cut`` when it had more than _MAX_TABLE_ROWS."""
 
     cut = False
@@ -269,7 +269,7 @@ def _clean(text: str) -> str:
 
 
 def _table(tbl: ET.Element, w: str, nested: list[list[list[str]]]) -> list[list[str]]:
-    rows: list[list[str]] = _Rows()
+    rows = _Rows()
     above: list[str] = []  # texts of the previous row, per grid column, for vMerge
     for tr in _children(tbl, w, "tr"):
         if len(rows) >= _MAX_TABLE_ROWS:
@@ -401,7 +401,7 @@ def _narrative(paras: list[_Para], title: str | None) -> dict[str, str]:
         while key in sections:
             key, n = f"{heading}（{n}）", n + 1
         current = sections[key] = [rest] if rest else []
-    if sections and re.fullmatch(_DATE_LINE, current[-1] if current else ""):
+    if sections and current and re.fullmatch(_DATE_LINE, current[-1]):
         current.pop()  # the closing date, and the signature lines above it
         while current and len(current[-1]) <= 25 and "。" not in current[-1]:
             current.pop()

@@ -136,7 +136,7 @@ class Sandbox:
         """Kill the largest parser worker (with what it started) if the tree is over budget."""
         me = os.getpid()
         procs = memwatch.tree(me)
-        if not procs:
+        if not procs or not self.budget_mb:
             return False
         workers = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid in procs]
         # this process and its parser workers with what they started; not other children of the process

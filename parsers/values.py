@@ -179,7 +179,7 @@ def _dates_of(value: Any, year: int) -> tuple[date | None, date | None, set[int]
     return _dates_of_text(str(value), year)
 
 
-def _dates_of_number(value: int | float, year: int) -> tuple[date, date, set[int]]:
+def _dates_of_number(value: int | float, year: int) -> tuple[date | None, date | None, set[int]]:
     if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
         day = EXCEL_EPOCH + timedelta(days=int(value))  # a fraction is the time of day
         return day, day, {day.year}
@@ -315,12 +315,14 @@ def _count_of_text(raw: str) -> Count:
         return Count(MULTIPLIERS[magnitude[1]], None, None, raw, "approximate")
     if RX["count_range"].search(s):
         raise _Fail("ambiguous")  # 300-500人
-    mains, parts = [], []  # (value, channel)
+    mains: list[tuple[int, str | None]] = []  # (value, channel)
+    parts: list[tuple[int, str | None]] = []
     previous_end = 0
     for m in RX["mention"].finditer(s):
         label, previous_end = s[previous_end:m.start()], m.end()
         after = s[m.end():]
-        after = after[RX["qualifier"].match(after).end():]
+        qualifier = RX["qualifier"].match(after)
+        after = after[qualifier.end():] if qualifier else after
         if after[:1] in NOT_PERSON and not after.startswith("人"):
             continue  # 3场, 2025年, 9月, 十几人
         try:
@@ -447,7 +449,7 @@ def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
     for part in (start, end):
         if part.flag not in (None, "out_of_campaign_year"):
             return DateSpan(start.start, end.end, raw, part.flag)
-    if end.end < start.start:
+    if end.end is not None and start.start is not None and end.end < start.start:
         return DateSpan(start.start, None, raw, "ambiguous")
     return DateSpan(start.start, end.end, raw, start.flag or end.flag)
 

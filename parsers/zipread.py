@@ -61,7 +61,7 @@ def open_zip(data: bytes, *, max_members: int = 200, max_member_bytes: int = 60_
         entries = entries[:max_members]
 
     members: list[Member] = []
-    total, encrypted, used_names = 0, 0, set()
+    total, encrypted, used_names = 0, 0, set[str]()
     for name, info in entries:
         name = _unique(name, used_names)
         if info.flag_bits & 0x1:

@@ -214,11 +214,14 @@ def _expand_env(node: Any, where: str) -> Any:
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
-    def resolve(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else (base / p).resolve())
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
 
-    config.data_dir = resolve(config.data_dir)
-    config.campaign.units = resolve(config.campaign.units)
+    def resolve(p: Path | None) -> Path | None:
+        return None if p is None else absolute(p)
+
+    config.data_dir = absolute(config.data_dir)
+    config.campaign.units = absolute(config.campaign.units)
     config.mailbox.maildir = resolve(config.mailbox.maildir)
     config.mailbox.cafile = resolve(config.mailbox.cafile)
     config.smtp.outdir = resolve(config.smtp.outdir)

@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.config import Config
 from pipeline.locks import Busy
 
 EXIT_BUSY = 3
@@ -37,7 +38,7 @@ def is_machine_fault(exc: BaseException) -> bool:
     return is_disk_full(exc) or is_ledger_locked(exc)
 
 
-def explain(exc: BaseException, config, command: str) -> tuple[int, str] | None:
+def explain(exc: BaseException, config: Config, command: str) -> tuple[int, str] | None:
     """(exit code, one line for the operator) for a known machine failure, else None."""
     data_dir = config.data_dir
     if isinstance(exc, Busy):

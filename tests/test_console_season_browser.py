@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from conftest import missing_tool
 
 from run import main
 from samples import generate
@@ -18,12 +19,12 @@ from samples import generate
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = Path(__file__).resolve().parents[1] / "bench" / "out" / "console"
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (the [test] extra)")
+try:
+    from selenium import webdriver
+except ImportError:
+    missing_tool("pip install selenium (the [test] extra)", module=True)
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    if os.environ.get("CI", "").lower() not in ("", "0", "false"):
-        pytest.fail("chromium/chromium-driver missing (CI: setup.sh --test should have installed them)",
-                    pytrace=False)
-    pytest.skip("apt-get install chromium chromium-driver for the browser tests", allow_module_level=True)
+    missing_tool("apt-get install chromium chromium-driver for the browser tests", module=True)
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402

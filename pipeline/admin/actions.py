@@ -8,9 +8,17 @@ from __future__ import annotations
 
 import getpass
 import json
+import sqlite3
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from pipeline.admin import commend, review
 from pipeline.admin.review import ReviewError
+from pipeline.intake.ingest import Progress
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
              "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取",
@@ -27,14 +35,14 @@ def command_line_actor() -> str:
         return "命令行"
 
 
-def _outbox_row(pipeline, mail_id: int):
+def _outbox_row(pipeline: Pipeline, mail_id: int) -> sqlite3.Row:
     row = next((r for r in pipeline.store.outbox() if r["id"] == mail_id), None)
     if row is None:
         raise ReviewError(f"no mail with id {mail_id} (see `outbox list`)")
     return row
 
 
-def confirm_delivery(pipeline, mail_id: int) -> str:
+def confirm_delivery(pipeline: Pipeline, mail_id: int) -> str:
     """A person checked that an ``unconfirmed`` mail did arrive."""
     row = _outbox_row(pipeline, mail_id)
     if row["state"] != "unconfirmed":
@@ -43,7 +51,7 @@ def confirm_delivery(pipeline, mail_id: int) -> str:
     return f"mail {mail_id} marked sent"
 
 
-def resend(pipeline, mail_id: int) -> str:
+def resend(pipeline: Pipeline, mail_id: int) -> str:
     """Queue a failed, unconfirmed or suppressed mail again and flush the outbox."""
     row = _outbox_row(pipeline, mail_id)
     if row["state"] in ("pending", "sending", "sent"):
@@ -53,26 +61,27 @@ def resend(pipeline, mail_id: int) -> str:
     return f"mail {mail_id} queued again; sent {report.sent} now"
 
 
-def reingest(pipeline, since, until, from_archive: bool = False, send_acks: bool = False, progress=True) -> str:
+def reingest(pipeline: Pipeline, since: date, until: date, from_archive: bool = False, send_acks: bool = False,
+             progress: Progress = True) -> str:
     if since > until:
         raise ReviewError("--since must not be after --until")
     return pipeline.reingest(since, until, from_archive=from_archive, send_acks=send_acks, progress=progress).line()
 
 
-def platform_import(pipeline, path) -> str:
+def platform_import(pipeline: Pipeline, path: str) -> str:
     from pipeline.admin.platform_import import import_platform_list
 
     return import_platform_list(pipeline, path)
 
 
-ACTIONS = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
+ACTIONS: dict[str, Callable[..., str]] = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
            "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest,
            "confirm_proposals": review.confirm_proposals, "reject_proposals": review.reject_proposals,
            "platform_import": platform_import,
            "pick": commend.pick, "unpick": commend.unpick}
 
 
-def perform(pipeline, actor: str, action: str, *args, **kwargs) -> str:
+def perform(pipeline: Pipeline, actor: str, action: str, *args: Any, **kwargs: Any) -> str:
     """Run ``action`` with its arguments; record it in the audit table; return its report line.
     A ``ReviewError`` (the action cannot be carried out) is recorded and raised again."""
     target = str(args[0]) if args else None

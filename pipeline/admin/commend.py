@@ -5,14 +5,19 @@ A pick names what the current data holds: a registered unit, or an activity by `
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipeline.admin.review import ReviewError
 from pipeline.reporting.export import dataset
 from pipeline.reporting.shortlist import activity_key
 
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
+
 KINDS = ("unit", "activity")
 
 
-def _label(pipeline, target: str, kind: str) -> str:
+def _label(pipeline: Pipeline, target: str, kind: str) -> str:
     if kind not in KINDS:
         raise ReviewError(f"kind must be unit or activity, not {kind!r}")
     if kind == "unit":
@@ -28,13 +33,13 @@ def _label(pipeline, target: str, kind: str) -> str:
     return f"{unit.name if unit else found['unit_id']}《{found['title']}》"
 
 
-def pick(pipeline, target: str, kind: str, by: str = "") -> str:
+def pick(pipeline: Pipeline, target: str, kind: str, by: str = "") -> str:
     label = _label(pipeline, target, kind)
     added = pipeline.store.set_pick(kind, target, label, by)
     return f"{label} 选入拟表扬名单" if added else f"{label} 已在拟表扬名单中"
 
 
-def unpick(pipeline, target: str, kind: str) -> str:
+def unpick(pipeline: Pipeline, target: str, kind: str) -> str:
     if kind not in KINDS:
         raise ReviewError(f"kind must be unit or activity, not {kind!r}")
     label = next((r["label"] for r in pipeline.store.picks() if r["kind"] == kind and r["target"] == target), target)

@@ -7,17 +7,20 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from parsers.platform_list import PlatformList, read_platform_file
 from parsers.sandbox import SandboxFailure
 from pipeline.admin.review import ReviewError
 from pipeline.reporting.export import dataset
 
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
+
 MAX_BYTES = 200 * 1024 * 1024
 
 
-def import_platform_list(pipeline: Any, path: str | Path) -> str:
+def import_platform_list(pipeline: Pipeline, path: str | Path) -> str:
     """Read ``path``, store its rows in place of the previous import, and say how they matched."""
     path = Path(path)
     try:

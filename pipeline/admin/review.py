@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
+from typing import TYPE_CHECKING
 
+from pipeline.intake.ingest import CycleReport
 from pipeline.ledger.store import ACTIVITY_COLUMNS
 from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the command line and console use them)
     ReviewError,
@@ -24,14 +27,15 @@ from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the c
     review_items,
 )
 
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
+
 log = logging.getLogger(__name__)
 
 
 # -- decisions ----------------------------------------------------------------------------------
 
-def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
-    from pipeline.intake.ingest import CycleReport
-
+def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None) -> CycleReport:
     report = CycleReport()
     with pipeline.ingesting("review"):
         if ack_suffix:  # mail already waiting is read first, with its normal acknowledgment
@@ -42,13 +46,13 @@ def _reprocess_keys(pipeline, keys: list[str], ack_suffix: str | None):
     return report
 
 
-def reprocess(pipeline, ident: str) -> str:
+def reprocess(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     report = _reprocess_keys(pipeline, [row["key"]], None)
     return f"reprocessed {row['message_id'] or row['key']}: " + describe(pipeline, row["key"]) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline, row) -> str | None:
+def _sender_to_remember(pipeline: Pipeline, row: sqlite3.Row) -> str | None:
     """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
     sender = (row["sender"] or "").lower()
@@ -57,8 +61,9 @@ def _sender_to_remember(pipeline, row) -> str | None:
         return sender
     try:
         raw = pipeline.archive.get(row["sha256"])
-    except OSError:
-        return None
+    except OSError as exc:
+        raise ReviewError(f"the archived copy of this mail cannot be read ({exc}); fetch it again with "
+                          "`reingest --since … --until …` (from the server), then assign it") from None
     from parsers.mime import parse_message
     from parsers.sandbox import SandboxFailure
 
@@ -69,12 +74,15 @@ def _sender_to_remember(pipeline, row) -> str | None:
                  and f.from_addr.lower() != sender), None)
 
 
-def assign(pipeline, ident: str, unit_id: str) -> str:
+def assign(pipeline: Pipeline, ident: str, unit_id: str) -> str:
     unit = pipeline.registry.get(unit_id)
     if unit is None:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
     row = find_message(pipeline.store, ident)
     address = _sender_to_remember(pipeline, row)
+    if address is None and not row["sender"]:
+        raise ReviewError("this mail has no sender address (no From header), so there is no address to attribute "
+                          "to the unit; ask the unit to send it again from its own address, or dismiss it")
     if address is None:
         raise ReviewError("this mail is a forward that names no original sender; "
                           "ask the unit to send it again from its own address, or dismiss it")
@@ -90,7 +98,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
                            and r["unit_id"] is None and r["kind"] == "submission"]
     already = row["unit_id"] == unit.unit_id
     report = _reprocess_keys(pipeline, keys, None if already else f"assigned-{unit.unit_id}")
-    after = pipeline.store.message(row["key"])
+    after = pipeline.store.message(row["key"]) or row
     note = ""
     if after["unit_id"] != unit.unit_id:
         other = pipeline.registry.get(after["unit_id"])
@@ -102,7 +110,7 @@ def assign(pipeline, ident: str, unit_id: str) -> str:
             + describe(pipeline, row["key"]) + note + f" ({report.line()})")
 
 
-def dismiss(pipeline, ident: str, reason: str) -> str:
+def dismiss(pipeline: Pipeline, ident: str, reason: str) -> str:
     reason = " ".join((reason or "").split())
     if not reason:
         raise ReviewError("give a reason: --reason '…' (it shows in the export and the workbook)")
@@ -112,17 +120,19 @@ def dismiss(pipeline, ident: str, reason: str) -> str:
     return f"{row['message_id'] or row['key']} dismissed: it now shows as ignored (管理员已排除：{reason})"
 
 
-def restore(pipeline, ident: str) -> str:
+def restore(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
     if not pipeline.store.undismiss(row["key"]):
         raise ReviewError(f"{row['message_id'] or row['key']} was not dismissed")
     return f"{row['message_id'] or row['key']} restored: " + describe(pipeline, row["key"])
 
 
-def describe(pipeline, key: str) -> str:
+def describe(pipeline: Pipeline, key: str) -> str:
     from pipeline.reporting.export import dataset
 
     row = pipeline.store.message(key)
+    if row is None:
+        return "no longer in the ledger"
     ident = row["message_id"] or row["key"]
     data = dataset(pipeline.config, pipeline.registry, pipeline.store)
     m = next((m for m in data["messages"] if m["message_id"] == ident), None)
@@ -140,7 +150,7 @@ _FORMATS = {"online": "online", "offline": "offline", "hybrid": "hybrid", "线�
             "线上线下": "hybrid", "混合": "hybrid"}
 
 
-def _proposal_rows(pipeline, row) -> list[dict]:
+def _proposal_rows(pipeline: Pipeline, row: sqlite3.Row) -> list[dict]:
     """What a confirmation starts from: the rows ingestion proposed, else those confirmed before (re-edited)."""
     store = pipeline.store
     found = store.proposals([row["key"]]) or store.confirmed(row["key"])
@@ -192,7 +202,7 @@ def _edited_value(name: str, value: str, year: int, edit: str) -> dict:
     return {name: span.start.isoformat()}
 
 
-def confirm_proposals(pipeline, ident: str, edits: list[str] | None = None, drop: list[int] | None = None) -> str:
+def confirm_proposals(pipeline: Pipeline, ident: str, edits: list[str] | None = None, drop: list[int] | None = None) -> str:
     """The message's proposed rows, corrected where asked, become the unit's activities."""
     row = find_message(pipeline.store, ident)
     name = row["message_id"] or row["key"]
@@ -220,7 +230,7 @@ def confirm_proposals(pipeline, ident: str, edits: list[str] | None = None, drop
             + "; " + describe(pipeline, row["key"]))
 
 
-def reject_proposals(pipeline, ident: str, reason: str = "") -> str:
+def reject_proposals(pipeline: Pipeline, ident: str, reason: str = "") -> str:
     """None of the message's proposed rows count; the message keeps what ingestion concluded."""
     row = find_message(pipeline.store, ident)
     name = row["message_id"] or row["key"]

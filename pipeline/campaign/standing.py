@@ -6,10 +6,14 @@ time, so a reingest or a registry change can never leave a stale verdict behind.
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence, Union
 
 from pipeline.campaign.registry import Registry
+
+# a message as the ledger gives it: its row, or a dict (a dismissed one reads as the admin decided)
+MessageRow = Union[sqlite3.Row, Mapping[str, Any]]
 
 
 @dataclass
@@ -32,7 +36,7 @@ def parts_of(m: Any) -> list[dict[str, Any]]:
     return json.loads(raw) if raw else []
 
 
-def unit_views(m: Any) -> list[Mapping]:
+def unit_views(m: Any) -> list[MessageRow]:
     """A message as each unit sees it: itself, or for a mail of several units one view per part (its
     unit, standing and what it carries), so superseding and current lists work per unit."""
     parts = parts_of(m)
@@ -43,7 +47,7 @@ def unit_views(m: Any) -> list[Mapping]:
              "carries_narrative": p["carries_narrative"]} for p in parts]
 
 
-def _fold(key: str, views: list[Mapping], by_view: dict[tuple[str, str], MessageStatus]) -> MessageStatus:
+def _fold(key: str, views: list[MessageRow], by_view: dict[tuple[str, str], MessageStatus]) -> MessageStatus:
     """One status for a mail of several units: accepted while any part counts, then needs_review, else
     superseded; the reason names each unit's part where they differ."""
     mine = {v["unit_id"]: by_view[(key, v["unit_id"])] for v in views}
@@ -69,18 +73,18 @@ class UnitProgress:
     message_keys: list[str] = field(default_factory=list)
 
 
-def _complements(m: Mapping) -> bool:
+def _complements(m: MessageRow) -> bool:
     """A narrative without an activity list: accepted once the unit's list arrives by another mail."""
     return m["outcome"] == "needs_review" and bool(m["carries_narrative"]) and not m["carries_list"] \
         and m["kind"] == "submission" and m["unit_id"] is not None
 
 
-def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
+def message_statuses(messages: Iterable[MessageRow]) -> dict[str, MessageStatus]:
     """Final status of every message; ``messages`` are ledger rows (any order)."""
     ordered = sorted(messages, key=lambda m: (m["received_at"] or "", m["key"]))
     out: dict[str, MessageStatus] = {}
-    by_unit: dict[str, list[Mapping]] = {}
-    split: dict[str, list[Mapping]] = {}
+    by_unit: dict[str, list[MessageRow]] = {}
+    split: dict[str, list[MessageRow]] = {}
     for m in ordered:
         if m["state"] == "parked":
             out[m["key"]] = MessageStatus("needs_review", m["reason"] or f"处理失败：{m['last_error'] or ''}")
@@ -106,7 +110,7 @@ def message_statuses(messages: Iterable[Mapping]) -> dict[str, MessageStatus]:
     return out
 
 
-def _unit_statuses(unit_messages: list[Mapping]) -> list[tuple[Mapping, MessageStatus]]:
+def _unit_statuses(unit_messages: list[MessageRow]) -> list[tuple[MessageRow, MessageStatus]]:
     """Statuses of one unit's messages (in order): later accepted mail supersedes what it covers."""
     effective, reasons = _vouched(unit_messages)
     out = []
@@ -127,7 +131,7 @@ def _unit_statuses(unit_messages: list[Mapping]) -> list[tuple[Mapping, MessageS
     return out
 
 
-def standing(m: Mapping) -> str:
+def standing(m: MessageRow) -> str:
     """own | forward | unverified (see pipeline/judge/decide.py); ledgers from before it was kept count as own."""
     try:
         return m["standing"] or "own"
@@ -135,18 +139,18 @@ def standing(m: Mapping) -> str:
         return "own"
 
 
-def _covers(later: Mapping, earlier: Mapping) -> bool:
+def _covers(later: MessageRow, earlier: MessageRow) -> bool:
     return (not earlier["carries_list"] or bool(later["carries_list"])) \
         and (not earlier["carries_narrative"] or bool(later["carries_narrative"]))
 
 
-def _replaces_part(later: Mapping, earlier: Mapping) -> bool:
+def _replaces_part(later: MessageRow, earlier: MessageRow) -> bool:
     """The later message would take the place of the earlier's activity list or narrative."""
     return bool(later["carries_list"] and earlier["carries_list"]) \
         or bool(later["carries_narrative"] and earlier["carries_narrative"])
 
 
-def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, str]]:
+def _vouched(unit_messages: Sequence[MessageRow]) -> tuple[dict[str, str], dict[str, str]]:
     """Outcome of each of a unit's messages once complements are counted, and a mail from another
     address that would replace what the unit's own address sent is held for a person (review assign)."""
     has_list = any(m["outcome"] == "accepted" and m["carries_list"] for m in unit_messages)
@@ -164,7 +168,7 @@ def _vouched(unit_messages: list[Mapping]) -> tuple[dict[str, str], dict[str, st
     return effective, reasons
 
 
-def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
+def current_list_keys(messages: Iterable[MessageRow], statuses: Mapping[str, MessageStatus]) -> dict[str, str]:
     """unit_id -> key of its newest accepted message that carries an activity list."""
     current: dict[str, tuple[str, str]] = {}
     for m in (view for row in messages for view in unit_views(row)):
@@ -175,12 +179,12 @@ def current_list_keys(messages: Iterable[Mapping], statuses: Mapping[str, Messag
     return {unit: stamp[1] for unit, stamp in current.items()}
 
 
-def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: list[Mapping],
+def unit_progress(registry: Registry, quotas: Mapping[str, int], messages: Sequence[MessageRow],
                   statuses: Mapping[str, MessageStatus], activity_counts: Mapping[Any, int]) -> list[UnitProgress]:
     """Per registered unit: submitted, late, reported, met. ``activity_counts`` is per (message key, unit_id),
     or per message key (one-unit mail only)."""
     current = current_list_keys(messages, statuses)
-    mine: dict[str, list[Mapping]] = {}
+    mine: dict[str, list[MessageRow]] = {}
     for m in sorted((v for row in messages for v in unit_views(row)), key=lambda m: (m["received_at"] or "", m["key"])):
         if m["unit_id"] and statuses[m["key"]].status_for(m["unit_id"]) != "ignored":
             mine.setdefault(m["unit_id"], []).append(m)

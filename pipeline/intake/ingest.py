@@ -14,7 +14,7 @@ import sys
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Union
 
 from faults import checkpoint
 from outbox.queue import FlushReport
@@ -35,6 +35,9 @@ from pipeline.ledger.store import Store
 from pipeline.outbound.replies import build_ack, build_notice
 
 log = logging.getLogger(__name__)
+
+# True for a terminal bar, or a callable total -> bar (with .update(n) and .close()), as ReingestJob
+Progress = Union[bool, Callable[[int], Any]]
 BATCH = 16  # messages read in the sandbox at once: enough to keep both cores busy
 
 
@@ -153,7 +156,8 @@ class Ingestor:
         report.parked += int(park)
         log.error("message %s failed (attempt %d%s): %s", key, attempts, ", parked" if park else "", reason)
 
-    def process_pending(self, report: CycleReport, *, progress=False, ack_suffix: str | None = None) -> None:
+    def process_pending(self, report: CycleReport, *, progress: Progress = False,
+                        ack_suffix: str | None = None) -> None:
         """``progress``: True for a terminal bar, or a callable ``total -> bar`` (``.update(n)``, ``.close()``)."""
         interrupted = self.store.charge_interrupted()
         if interrupted:

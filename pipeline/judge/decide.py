@@ -11,9 +11,10 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.parser import BytesHeaderParser
+from typing import TypedDict
 
 from parsers.mailtext import decode_header_value, split_name_addr
-from parsers.parsed import LIMIT_FLAG, Activity, FileResult, RawActivity
+from parsers.parsed import LIMIT_FLAG, Activity, Envelope, FileResult, RawActivity
 from parsers.read_mail import MailContent
 from parsers.same_activity import dedupe_activities, title_key
 from parsers.values import normalize_activity
@@ -140,6 +141,20 @@ def limits_reached(content: MailContent) -> list[str]:
     return list(dict.fromkeys(n.removeprefix(LIMIT_FLAG) for n in found if n.startswith(LIMIT_FLAG)))
 
 
+class _Common(TypedDict):
+    """What every MessageResult of a mail says, whatever the outcome."""
+
+    message_id: str | None
+    sender: str
+    sender_name: str
+    subject: str
+    received_at: datetime
+    late: bool
+    reply_to: str
+    references: str
+    excerpt: str
+
+
 # --- the steps of decide ------------------------------------------------------------------------
 
 STRANGER_REASON = "陌生地址来信（未登记的发件人，未提及任何单位，也与科普月总结无关，如广告、培训通知），未回复"
@@ -166,16 +181,16 @@ def decide(content: MailContent, ctx: Context, arrival_at: datetime | None) -> M
     return _submission(content, ctx, verdict.reply_allowed, ident, files, base)
 
 
-def _basics(env, ctx: Context, arrival_at: datetime | None) -> dict:
+def _basics(env: Envelope, ctx: Context, arrival_at: datetime | None) -> _Common:
     """What every result carries: who, when, late, whom to answer."""
     received = (env.date or arrival_at or datetime.now(timezone.utc)).astimezone(ctx.config.campaign.tz)
-    return dict(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
+    return _Common(message_id=env.message_id, sender=env.from_addr, sender_name=env.from_name,
                 subject=env.subject, received_at=received, late=received.date() > ctx.config.campaign.deadline,
                 reply_to=_acknowledge_to(env, ctx), references=" ".join(env.headers.get("references", [])[:1]),
                 excerpt=re.sub(r"\s+", " ", env.text or "")[:300])
 
 
-def _other_event(event: EventVerdict, campaign_name: str, files: list[FileRecord], base: dict) -> MessageResult:
+def _other_event(event: EventVerdict, campaign_name: str, files: list[FileRecord], base: _Common) -> MessageResult:
     """Mail about another event: not a submission (never supersedes, never superseded); a person looks
     when it may still be the campaign's."""
     if event.unsure:
@@ -221,7 +236,7 @@ def activities_by_file(content: MailContent) -> list[list[Activity]] | None:
 
 
 def _submission(content: MailContent, ctx: Context, reply_allowed: bool, ident, files: list[FileRecord],
-                base: dict) -> MessageResult:
+                base: _Common) -> MessageResult:
     env = content.envelope
     aside = set_aside(content.files, ctx.config.campaign.name)
     per_file = activities_by_file(content)

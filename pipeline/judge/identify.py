@@ -150,7 +150,7 @@ def _foreign(text: str, start: int, spelling: str) -> bool:
         return False
     before = text[max(0, start - 5):start + (1 if spelling.startswith("市") else 0)]
     m = _FOREIGN_PLACE.search(before)
-    return bool(m) and not m.group(1).endswith(("唐山", "河北"))
+    return m is not None and not m.group(1).endswith(("唐山", "河北"))
 
 
 @lru_cache(maxsize=4096)
@@ -290,7 +290,7 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
         if close and not ranked:
             return Identification(None, "ambiguous", close)
     if ranked:
-        tied = [u for u, s in ranked if s == best[1]]
+        tied = [u for u, s in ranked if s == ranked[0][1]]
         return Identification(None, "ambiguous", tied)
     return Identification(None, "unknown")
 

@@ -11,7 +11,7 @@ import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator, Sequence
 
 from faults import checkpoint
 from parsers.parsed import Activity
@@ -247,7 +247,7 @@ class Store:
             db.executemany("UPDATE messages SET attempts = MAX(0, attempts - 1) WHERE key=?", [(k,) for k in keys])
 
     def commit_message(self, key: str, result: MessageResult, outgoing: Outgoing | None,
-                       notices: list[Outgoing] = ()) -> None:
+                       notices: Sequence[Outgoing] = ()) -> None:
         """Replace the message's results, mark it done and queue its reply (and notices to others,
         such as a unit whose name someone else used), all at once."""
         with self.transaction() as db:
@@ -350,7 +350,7 @@ class Store:
 
     # -- reading the dataset --------------------------------------------------------------------
 
-    def messages(self) -> list[sqlite3.Row]:
+    def messages(self) -> list[sqlite3.Row | dict[str, Any]]:
         rows = self._with_proposal_decisions(
             self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall())
         dismissed = self.dismissals()

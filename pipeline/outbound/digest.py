@@ -15,19 +15,25 @@ import tempfile
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
 
 from outbox.compose import compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
+from pipeline.campaign.standing import MessageRow
 from pipeline.config import CATEGORIES
 from pipeline.judge.trust import AUTH_FLAG, SENDER_FLAG
 from pipeline.ledger.records import Outgoing
+from pipeline.ledger.store import Store
 from pipeline.outbound.reminders import reminders_between
 from pipeline.reporting.chart import SHORT_LABELS
 from pipeline.reporting.export import dataset
 from pipeline.reporting.review_queue import console_url, questions, review_items
 from pipeline.reporting.wording import STATUS_CN, cn_date, short_time
 from pipeline.reporting.workbook import write_workbook
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +92,7 @@ def category_progress(units: list[dict]) -> list[dict]:
     return categories
 
 
-def _new_messages(data: dict, ledger: dict[str, dict], names: dict, *, since: datetime, cutoff: datetime,
+def _new_messages(data: dict, ledger: Mapping[str, MessageRow], names: dict, *, since: datetime, cutoff: datetime,
                   by_arrival: bool) -> list[dict]:
     """Submissions and questions that arrived in the window, each with its activity count."""
     per_message = Counter(a["message_id"] for a in data["activities"])
@@ -105,13 +111,13 @@ def _new_messages(data: dict, ledger: dict[str, dict], names: dict, *, since: da
     return new
 
 
-def _undelivered(store) -> list[dict]:
+def _undelivered(store: Store) -> list[dict]:
     return [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
                  error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
             for r in store.outbox_problems()]
 
 
-def _trust_items(data: dict, ledger: dict[str, dict], names: dict, store) -> list[dict]:
+def _trust_items(data: dict, ledger: Mapping[str, MessageRow], names: dict, store: Store) -> list[dict]:
     """Submissions whose sender could not be vouched for (pipeline/judge/trust.py), and what became of them."""
     noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
     items = []
@@ -149,7 +155,7 @@ def _activity_totals(activities: list[dict]) -> dict:
                 with_split=sum(1 for a in activities if "participants_online" in a))
 
 
-def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
+def digest_context(pipeline: Pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
                    by_arrival: bool) -> dict:
     """Everything the templates show. ``since``/``cutoff`` bound "new since the last digest": by the
     time the pipeline first saw a message (``by_arrival``, the scheduled digest) or by its date."""
@@ -188,7 +194,7 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
     )
 
 
-def season_end_context(pipeline, today: date) -> dict:
+def season_end_context(pipeline: Pipeline, today: date) -> dict:
     """After the deadline the digest leads with the season's end: the report draft, the shortlist, and
     the mail that came after the deadline (late first submissions and corrections)."""
     from pipeline.reporting.review_queue import program
@@ -206,7 +212,7 @@ def season_end_context(pipeline, today: date) -> dict:
                 narratives=len(season.narratives))
 
 
-def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
+def build_digest(pipeline: Pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
                  since: datetime | None = None) -> tuple[Outgoing, dict]:
     """The digest mail and its context. With ``as_of`` the state at the end of that day; otherwise now.
     ``since``: when the previous digest was built (new mail is counted from then)."""
@@ -246,7 +252,7 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
     return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message)), context
 
 
-def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False,
+def send_digest(pipeline: Pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False,
                 now: datetime | None = None) -> str:
     """Build the digest and send it to the admins (or, with ``dry_run`` or no admins, write it to
     ``data_dir/digests``). The scheduled one is sent once per day (outbox dedupe ``digest:<day>``)

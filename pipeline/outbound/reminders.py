@@ -11,12 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from outbox.compose import compose, to_wire
 from outbox.render import render
-from pipeline.config import CATEGORIES
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.config import CATEGORIES, Config
 from pipeline.ledger.records import Outgoing
+from pipeline.ledger.store import Store
 from pipeline.reporting.wording import OFFICE, cn_date
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ class ReminderReport:
         return f"reminders for {self.day}: {self.queued} queued, {self.already} already sent{extra}"
 
 
-def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
+def reminder_mail(config: Config, unit: Unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
     deadline = config.campaign.deadline
     days_left = (deadline - day).days
     dedupe = f"{'reminder' if kind == 'missing' else 'shortfall'}:{unit.unit_id}:{day.isoformat()}"
@@ -51,11 +57,11 @@ def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, requ
     return Outgoing("reminder", dedupe, list(unit.emails), subject, to_wire(message))
 
 
-def due_day(config, today: date) -> bool:
+def due_day(config: Config, today: date) -> bool:
     return (config.campaign.deadline - today).days in config.reminders.days_before
 
 
-def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderReport:
+def send_reminders(pipeline: Pipeline, today: date, *, flush: bool = True) -> ReminderReport:
     """Queue today's reminders (if today is a reminder day) and send them within the sending limits."""
     from pipeline.reporting.export import dataset
 
@@ -96,7 +102,7 @@ STATE_CN = {"sent": "已发送", "pending": "待发送", "sending": "发送中",
             "unconfirmed": "未确认送达", "suppressed": "超过每日上限未发", "withdrawn": "已撤回（单位已报送）"}
 
 
-def reminders_between(store, registry, first: date, last: date) -> list[dict]:
+def reminders_between(store: Store, registry: Registry, first: date, last: date) -> list[dict]:
     """Reminders of the days first..last (inclusive), for the digest."""
     out = []
     for row in store.outbox():

@@ -8,10 +8,19 @@ import json
 import os
 import re
 import shlex
+import sqlite3
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.campaign.standing import standing
+from pipeline.campaign.registry import Registry
+from pipeline.campaign.standing import MessageRow, standing
+from pipeline.config import Config
+from pipeline.ledger.store import Store
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 PROGRAM = "python run.py"
 
@@ -45,7 +54,7 @@ def quote(value: str, windows: bool | None = None) -> str:
     return shlex.quote(value)
 
 
-def console_url(config) -> str | None:
+def console_url(config: Config) -> str | None:
     """Where admins open the console: ``console.url``, else its address when ``serve`` starts it."""
     console = config.console
     if console.url:
@@ -53,14 +62,14 @@ def console_url(config) -> str | None:
     return f"http://{console.host}:{console.port}/" if console.enabled else None
 
 
-def program(config) -> str:
+def program(config: Config) -> str:
     """The command line an admin types for this configuration (``--config`` unless it is the default)."""
     if config.path is None or config.path == (Path.cwd() / "config.yaml").resolve():
         return PROGRAM
     return f"{PROGRAM} --config {quote(str(config.path))}"
 
 
-def find_message(store, ident: str):
+def find_message(store: Store, ident: str) -> sqlite3.Row:
     """The ledger row for a Message-ID (with or without <>), a ledger key, or a unique prefix of either."""
     ident = (ident or "").strip()
     if not ident:
@@ -87,8 +96,8 @@ def _like(prefix: str) -> str:
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def _advice(reason: str, row, candidates: list[str], registry, prog: str, proposed: int = 0
-            ) -> tuple[list[str], str]:
+def _advice(reason: str, row: MessageRow, candidates: list[str], registry: Registry, prog: str,
+            proposed: int = 0) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
     ident = quote(row["message_id"] or row["key"])
     dismiss = f"{prog} review dismiss {ident} --reason {quote('…说明…')}"
@@ -116,11 +125,11 @@ def _advice(reason: str, row, candidates: list[str], registry, prog: str, propos
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
 
 
-def _standing(row) -> str:
+def _standing(row: MessageRow) -> str | None:
     return standing(row)
 
 
-def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
+def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewItem]:
     """Messages whose status is needs_review (in ``data``, the export, or now)."""
     from pipeline.reporting.export import dataset
 
@@ -149,7 +158,7 @@ def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
     return items
 
 
-def questions(pipeline, as_of=None) -> list[dict]:
+def questions(pipeline: Pipeline, as_of: date | None = None) -> list[dict]:
     """Mail a person wrote that is not a submission (a question, a request for more time), not yet dismissed."""
     out = []
     for row in pipeline.store.messages():

@@ -12,6 +12,7 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 from faults import checkpoint
 from outbox.queue import FlushReport, flush
@@ -19,7 +20,7 @@ from outbox.smtp import FolderTransport, SmtpTransport
 from parsers.sandbox import Sandbox
 from pipeline.campaign.registry import Registry, load_registry
 from pipeline.config import Config
-from pipeline.intake.ingest import CycleReport, Ingestor
+from pipeline.intake.ingest import CycleReport, Ingestor, Progress
 from pipeline.intake.mail_archive import Archive
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.ledger.store import Store
@@ -65,7 +66,7 @@ class Pipeline:
         return self._sandbox
 
     @contextmanager
-    def ingesting(self, what: str, wait: float | None = None):
+    def ingesting(self, what: str, wait: float | None = None) -> Iterator[None]:
         """Hold ``data_dir/ingest.lock`` while fetching and reading mail: two processes ingesting at once
         would read everything twice and each would take the other's work for a crash. Raises
         locks.Busy after ``wait`` seconds (default runtime.lock_wait_seconds)."""
@@ -96,19 +97,21 @@ class Pipeline:
     def __enter__(self) -> "Pipeline":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- send --------------------------------------------------------------------------------
 
-    def transport(self):
+    def transport(self) -> SmtpTransport | FolderTransport:
         smtp = self.config.smtp
         if smtp.host:
+            assert smtp.port is not None  # the configuration fills it in from ssl/starttls
             return SmtpTransport(smtp.host, smtp.port, use_ssl=smtp.ssl, starttls=smtp.starttls,
                                  username=smtp.username,
                                  password=smtp.password.get_secret_value() if smtp.password else None,
                                  timeout=smtp.timeout_seconds, verify=smtp.ssl_verify,
                                  cafile=str(smtp.cafile) if smtp.cafile else None)
+        assert smtp.outdir is not None  # the configuration requires smtp.host or smtp.outdir
         return FolderTransport(smtp.outdir)
 
     def flush_outbox(self) -> FlushReport:
@@ -160,7 +163,7 @@ class Pipeline:
         return report
 
     def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
-                 progress=True) -> CycleReport:
+                 progress: Progress = True) -> CycleReport:
         report = CycleReport()
         with self.ingesting("reingest"):
             if from_archive:

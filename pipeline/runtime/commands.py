@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from pipeline import failures
 from pipeline.config import Config
@@ -14,13 +15,13 @@ from pipeline.runtime.app import Pipeline
 log = logging.getLogger(__name__)
 
 
-def cmd_poll(pipeline: Pipeline, args) -> int:
+def cmd_poll(pipeline: Pipeline, args: argparse.Namespace) -> int:
     report = pipeline.poll()
     print(report.line())
     return 0
 
 
-def cmd_reingest(pipeline: Pipeline, args) -> int:
+def cmd_reingest(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.admin.actions import command_line_actor, perform
     from pipeline.admin.review import ReviewError
 
@@ -28,12 +29,12 @@ def cmd_reingest(pipeline: Pipeline, args) -> int:
         print(perform(pipeline, command_line_actor(), "reingest", args.since, args.until,
                       from_archive=args.from_archive, send_acks=args.send_acks))
     except ReviewError as exc:
-        print(exc, file=sys.stderr)
+        print(f"reingest: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def cmd_export(pipeline: Pipeline, args) -> int:
+def cmd_export(pipeline: Pipeline, args: argparse.Namespace) -> int:
     data = dataset(pipeline.config, pipeline.registry, pipeline.store)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for path in WRITERS[args.format](data, args.out):
@@ -41,7 +42,7 @@ def cmd_export(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_status(pipeline: Pipeline, args) -> int:
+def cmd_status(pipeline: Pipeline, args: argparse.Namespace) -> int:
     store = pipeline.store
     counts = store.counts()
     data = dataset(pipeline.config, pipeline.registry, store)
@@ -69,7 +70,7 @@ def cmd_status(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def _ingesting_now(data_dir) -> str | None:
+def _ingesting_now(data_dir: Path) -> str | None:
     from pipeline.locks import describe_holder, try_lock
 
     lock = try_lock(data_dir / "ingest.lock", "status")
@@ -79,14 +80,14 @@ def _ingesting_now(data_dir) -> str | None:
     return None
 
 
-def cmd_digest(pipeline: Pipeline, args) -> int:
+def cmd_digest(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.outbound.digest import send_digest
 
     print(send_digest(pipeline, args.date, dry_run=args.dry_run))
     return 0
 
 
-def cmd_serve(pipeline: Pipeline, args) -> int:
+def cmd_serve(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.runtime.console import console_beside
     from pipeline.runtime.worker import serve
 
@@ -94,7 +95,7 @@ def cmd_serve(pipeline: Pipeline, args) -> int:
         return serve(pipeline)
 
 
-def cmd_review(pipeline: Pipeline, args) -> int:
+def cmd_review(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.admin import review
     from pipeline.admin.actions import command_line_actor, perform
 
@@ -119,7 +120,7 @@ def cmd_review(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_remind(pipeline: Pipeline, args) -> int:
+def cmd_remind(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from pipeline.outbound.reminders import due_day, send_reminders
@@ -137,7 +138,7 @@ def cmd_remind(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_outbox(pipeline: Pipeline, args) -> int:
+def cmd_outbox(pipeline: Pipeline, args: argparse.Namespace) -> int:
     store = pipeline.store
     if args.action == "list":
         problems = store.outbox_problems()
@@ -157,7 +158,7 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_platform(pipeline: Pipeline, args) -> int:
+def cmd_platform(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.admin.actions import command_line_actor, perform
     from pipeline.admin.review import ReviewError
 
@@ -169,7 +170,7 @@ def cmd_platform(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_report(pipeline: Pipeline, args) -> int:
+def cmd_report(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from pipeline.reporting.report import write_report
@@ -193,7 +194,7 @@ def cmd_report(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_console(pipeline: Pipeline, args) -> int:
+def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.runtime.console import ConsoleError, run_console
 
     try:

@@ -24,9 +24,17 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import schedule
+
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+
+if TYPE_CHECKING:
+    from pipeline.config import MailboxConfig
+    from pipeline.intake.mailbox import ImapSource
+    from pipeline.runtime.app import Pipeline
 
 from pipeline.failures import explain, forget, remember
 from pipeline.intake.mailbox import MailSourceError
@@ -81,12 +89,13 @@ class IdleWatcher:
     every 25 minutes, and a dropped connection is reopened (with backoff) on a later call. If the
     server does not offer IDLE, ``supported`` becomes False and the worker only polls."""
 
-    def __init__(self, mailbox_config, now: Callable[[], datetime] = utcnow, renew: timedelta = IDLE_RENEW):
+    def __init__(self, mailbox_config: MailboxConfig, now: Callable[[], datetime] = utcnow,
+                 renew: timedelta = IDLE_RENEW):
         self.config = mailbox_config
         self.now = now
         self.renew = renew
-        self.source = None
-        self.client = None
+        self.source: ImapSource | None = None
+        self.client: Any = None  # the source's IMAPClient (an untyped library)
         self.idle_since: datetime | None = None
         self.supported = True
         self.reconnect = Backoff(timedelta(seconds=2))
@@ -130,7 +139,7 @@ class IdleWatcher:
                     return False
                 self.reconnect.succeeded()
                 return True  # mail may have arrived while we were not listening
-            if now - self.idle_since >= self.renew:
+            if self.idle_since is None or now - self.idle_since >= self.renew:
                 self.client.idle_done()
                 self.client.idle()
                 self.idle_since = now
@@ -156,7 +165,7 @@ class IdleWatcher:
         self._drop()
 
 
-def daily_job(pipeline, now: datetime) -> str | None:
+def daily_job(pipeline: Pipeline, now: datetime) -> str | None:
     """Reminders (on their days) and then the digest, once per campaign-local day after digest_at."""
     from pipeline.outbound.digest import send_digest
     from pipeline.outbound.reminders import send_reminders
@@ -180,7 +189,7 @@ class SideJobs(threading.Thread):
     (reminders would otherwise go to units whose mail is still unread in the mailbox), and has its turn
     after it before the worker stops, unless a signal stops it."""
 
-    def __init__(self, config, registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
+    def __init__(self, config: Config, registry: Registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
         super().__init__(name="outbox-and-digest", daemon=True)
         self.config, self.registry, self.clock, self.stop, self.tick = config, registry, clock, stop, tick
         self.halt = threading.Event()
@@ -212,7 +221,7 @@ class SideJobs(threading.Thread):
         except Exception:
             log.exception("the outbox and digest thread stopped; mail goes out with each poll meanwhile")
 
-    def flush(self, pipeline) -> None:
+    def flush(self, pipeline: Pipeline) -> None:
         try:
             pipeline.flush_outbox()
         except Exception as exc:
@@ -222,7 +231,7 @@ class SideJobs(threading.Thread):
             else:
                 log.exception("outbox flush failed; the worker carries on")
 
-    def daily(self, pipeline) -> None:
+    def daily(self, pipeline: Pipeline) -> None:
         moment = self.clock()
         if not self.backoff.ready(moment):
             return
@@ -234,7 +243,7 @@ class SideJobs(threading.Thread):
         self.backoff.succeeded()
 
 
-def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
+def serve(pipeline: Pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
           tick: float = 1.0, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, or ``max_cycles`` loop turns); 0 = stopped cleanly,
     1 = another worker holds the data_dir."""
@@ -287,7 +296,7 @@ def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime
                                  "stop it first") from None
         with lock:
             scheduler = schedule.Scheduler()
-            scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(poll)
+            scheduler.every(max(1, round(config.schedule.poll_every_minutes * 60))).seconds.do(poll)
             log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
                      config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
                      ", reminders %s days before the deadline" % config.reminders.days_before

@@ -5,10 +5,18 @@
 (``run.py console``) or in a thread beside ``serve``. Flask is imported only when a console is
 made, so `serve` without ``console.enabled`` never needs it.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from pipeline.config import Config
 from pipeline.runtime.console.server import PASSWORD_ENV, ConsoleError, console_beside, run_console
 
+if TYPE_CHECKING:
+    from flask import Flask  # imported when a console is made (see above)
 
-def create_app(config, **options):
+
+def create_app(config: Config, **options: Any) -> Flask:
     from pipeline.runtime.console.web import create_app as create
 
     return create(config, **options)

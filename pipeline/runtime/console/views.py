@@ -12,6 +12,7 @@ from urllib.parse import quote as url_quote
 
 from flask import Response, abort, flash, jsonify, redirect, render_template, request, url_for
 
+from pipeline import failures
 from pipeline.admin.actions import ACTION_CN, perform
 from pipeline.admin.review import ReviewError, questions, review_items
 from pipeline.config import CATEGORIES
@@ -261,6 +262,11 @@ def _act(action: str, *args, back: str):
         outcome = perform(p, actor(), action, *args)
     except ReviewError as exc:
         flash(f"{ACTION_CN[action]}未完成：{exc}", "error")
+    except Exception as exc:
+        known = failures.explain(exc, p.config, action)  # another process ingesting, a full disk, a locked ledger
+        if known is None:
+            raise
+        flash(f"{ACTION_CN[action]}未完成：{known[1]}", "error")
     else:
         unit = p.registry.get(args[1]) if action == "assign" else None
         flash(f"{ACTION_CN[action]}：" + DONE_CN[action].format(unit=unit.name if unit else ""), "ok")

@@ -12,14 +12,17 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import sys
 import threading
 import time
+from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, session, url_for
 
+from pipeline.config import Config
 from pipeline.locks import holder
 from pipeline.runtime.app import Pipeline
 from pipeline.runtime.console.server import is_loopback
@@ -30,7 +33,7 @@ MAX_FAILURES = 5  # wrong passwords in a row before the login pauses
 PAUSE_S = 60
 
 
-def create_app(config, *, password: str | None = None, clock=time.time) -> Flask:
+def create_app(config: Config, *, password: str | None = None, clock: Callable[[], float] = time.time) -> Flask:
     app = Flask(__name__, template_folder=str(HERE / "templates"), static_folder=str(HERE / "static"))
     app.secret_key = secrets.token_bytes(32)
     app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict",
@@ -159,7 +162,7 @@ def worker_alive(data_dir: Path) -> bool | None:
         return False
     if pid == os.getpid():
         return True
-    if os.name == "nt":
+    if sys.platform == "win32":
         import ctypes
 
         handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
