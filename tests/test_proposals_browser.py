@@ -81,7 +81,7 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         cell.send_keys("250")
         box.find_element(By.CSS_SELECTOR, "form.confirm-proposals button").click()
         WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
-        assert "确认计入：已确认计入" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
+        assert "确认计入：这些活动现在计入该单位" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
         assert not browser.find_elements(By.CSS_SELECTOR, ".proposals")
         _shot(browser, "review-proposals-confirmed")
 

@@ -52,10 +52,10 @@ def test_the_console_refuses_a_bad_cell_leaves_out_an_unticked_row_and_rejects(s
 
     del form[f"keep-{rows[-1]['row']}"]
     done = client.post("/review/proposals/confirm", data={**form, "cell-1-participants": "99"}, follow_redirects=True)
-    assert "已确认计入" in done.text
+    assert "确认计入：这些活动现在计入该单位" in done.text
     rejected = client.post("/review/proposals/reject", data={"csrf": csrf, "message": second["message_id"],
                                                              "reason": "纸质材料已报"}, follow_redirects=True)
-    assert "已判定不计入" in rejected.text
+    assert "不计入：这些活动不计入该单位" in rejected.text
 
     after = _export(season)
     mine = [a for a in after["activities"] if a["message_id"] == first["message_id"]]

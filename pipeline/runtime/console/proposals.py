@@ -13,8 +13,8 @@ from pipeline.runtime.console.web import actor, exclusive, pipeline
 
 CELLS = ("title", "date", "location", "format", "participants")  # what the page lets a person correct
 FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
-DONE_CN = {"confirm_proposals": "已确认计入：这些活动现在计入该单位，导出和汇总表随之更新。",
-           "reject_proposals": "已判定不计入：这些活动不计入该单位。"}
+DONE_CN = {"confirm_proposals": "这些活动现在计入该单位，导出和汇总表随之更新。",
+           "reject_proposals": "这些活动不计入该单位。"}
 
 
 def page_image_url(key: str, row: dict) -> str | None:
