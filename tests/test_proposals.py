@@ -129,7 +129,7 @@ def test_prose_is_proposed_confirmed_counted_and_kept_across_a_reingest(report_d
     acks = smtp_sink.wait_for(3)
     ack = next(a for a in acks if a.parsed()["In-Reply-To"] == "<prose-1@lunan.cn>")
     body = ack.parsed().get_body(("plain",)).get_content()
-    assert "系统从正文（或扫描件）中读出以下 3 项活动，将由工作人员核对后计入" in body
+    assert "【从正文读出的活动】您的材料中没有活动明细表，系统从正文中读出以下 3 项活动，将由工作人员核对后计入" in body
     assert "青少年科技创新大赛（9月18日—9月19日），1200人" in body
     assert "未找到活动明细表" not in body
 
