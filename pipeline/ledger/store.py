@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Iterator, Sequence
 
 from faults import checkpoint
+from parsers.parsed import Activity
 from pipeline.ledger.records import Arrival, MessageResult, Outgoing
 
 SCHEMA = """
@@ -74,6 +75,23 @@ CREATE TABLE IF NOT EXISTS sender_units (      -- admin decisions: this address 
 CREATE TABLE IF NOT EXISTS review_decisions (  -- admin decisions about one message (dismiss)
     key TEXT PRIMARY KEY, action TEXT NOT NULL, reason TEXT, decided_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS proposals (         -- rows read from prose or scans, waiting for a person (ingestion's)
+    key TEXT NOT NULL, seq INTEGER NOT NULL,
+    title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
+    participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
+    source TEXT, raw TEXT, flags TEXT, confidence REAL, evidence TEXT,
+    PRIMARY KEY (key, seq)
+);
+CREATE TABLE IF NOT EXISTS proposal_decisions ( -- admin decisions: a message's proposals confirmed or rejected
+    key TEXT PRIMARY KEY, action TEXT NOT NULL, unit_id TEXT, reason TEXT, decided_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS confirmed_activities (  -- the rows a person confirmed (edits applied): the message's
+    key TEXT NOT NULL, seq INTEGER NOT NULL, unit_id TEXT,  -- activities from then on, whatever a reingest reads
+    title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
+    participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
+    source TEXT, raw TEXT, flags TEXT, confidence REAL, evidence TEXT,
+    PRIMARY KEY (key, seq)
+);
 CREATE TABLE IF NOT EXISTS platform_imports (  -- the national platform's activity list: the latest import counts
     id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, file TEXT NOT NULL, sha256 TEXT,
     sheet TEXT, columns TEXT, notes TEXT, rows INTEGER NOT NULL
@@ -89,6 +107,9 @@ CREATE TABLE IF NOT EXISTS audit (             -- who did what, when: every admi
     target TEXT, detail TEXT, outcome TEXT, ok INTEGER NOT NULL
 );
 """
+SCHEMA_VERSION = 2  # 2: proposals, proposal_decisions, confirmed_activities (created by SCHEMA on an old ledger)
+ACTIVITY_COLUMNS = ("title", "start_date", "end_date", "location", "organizer", "format", "participants",
+                    "participants_offline", "participants_online", "source", "raw", "flags")
 # Tables added after ledgers existed: created by _migrate, so an old ledger opens and gains them.
 PICKS = """
 CREATE TABLE IF NOT EXISTS picks (             -- the office's choice of units and activities to commend
@@ -128,6 +149,8 @@ class Store:
         columns = {r[1] for r in self.db.execute("PRAGMA table_info(messages)")}
         if "standing" not in columns:
             self.db.execute("ALTER TABLE messages ADD COLUMN standing TEXT")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] < SCHEMA_VERSION:
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self.db.executescript(PICKS)
         if "general" not in {r[1] for r in self.db.execute("PRAGMA table_info(activities)")}:
             self.db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")
@@ -230,6 +253,13 @@ class Store:
         with self.transaction() as db:
             db.execute("DELETE FROM files WHERE key=?", (key,))
             db.execute("DELETE FROM activities WHERE key=?", (key,))
+            db.execute("DELETE FROM proposals WHERE key=?", (key,))
+            db.executemany(
+                "INSERT INTO proposals(key, seq, title, start_date, end_date, location, organizer, format, participants,"
+                " participants_offline, participants_online, source, raw, flags, confidence, evidence)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(key, i, *_activity_values(p.activity), p.confidence, p.evidence)
+                 for i, p in enumerate(result.proposed)])
             db.executemany(
                 "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
                 [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
@@ -239,11 +269,7 @@ class Store:
                 "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
                 " participants, participants_offline, participants_online, source, raw, flags, general)"
                 " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-                [(key, i, unit_id, a.title, a.start_date and a.start_date.isoformat(),
-                  a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
-                  a.participants_offline, a.participants_online, a.source,
-                  json.dumps(a.raw, ensure_ascii=False), ",".join(a.flags), general)
-                 for i, (a, unit_id, general) in enumerate(ranked)])
+                [(key, i, unit_id, *_activity_values(a), general) for i, (a, unit_id, general) in enumerate(ranked)])
             db.execute(
                 "UPDATE messages SET state='done', last_error=NULL, outcome=?, kind=?, reason=?, unit_id=?,"
                 " candidates=?, sender=?, sender_name=?, subject=?, received_at=?, late=?, carries_list=?,"
@@ -291,18 +317,28 @@ class Store:
         """A message's activities; with ``unit_id``, only those counting for that unit (a mail of two units)."""
         if key is None:
             return 0
+        if key in self.proposal_decisions("confirm"):  # a person's confirmed rows replace ingestion's
+            return sum(1 for r in self.confirmed(key) if unit_id is None or r["unit_id"] == unit_id)
         if unit_id is None:
             return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND unit_id=? AND general=0",
                                (key, unit_id)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
-        """Key activities per message: what counts toward the quota."""
-        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
+        """Key activities per message: what counts toward the quota; a message whose proposals a person
+        confirmed counts the confirmed rows."""
+        counts = dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
+        counts.update(self.db.execute(
+            "SELECT d.key, COUNT(c.key) FROM proposal_decisions d LEFT JOIN confirmed_activities c ON c.key = d.key"
+            " WHERE d.action = 'confirm' GROUP BY d.key").fetchall())
+        return counts
 
     def unit_activity_counts(self) -> dict[tuple[str, str], int]:
         """(message key, unit_id) -> activities: what a message counts for each unit."""
-        rows = self.db.execute("SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 GROUP BY key, unit_id")
+        rows = self.db.execute("SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 AND key NOT IN"
+                               " (SELECT key FROM proposal_decisions WHERE action='confirm') GROUP BY key, unit_id"
+                               " UNION ALL SELECT key, unit_id, COUNT(*) FROM confirmed_activities WHERE key IN"
+                               " (SELECT key FROM proposal_decisions WHERE action='confirm') GROUP BY key, unit_id")
         return {(key, unit_id): n for key, unit_id, n in rows}
 
     def keys_received_between(self, since: str, until: str) -> list[str]:
@@ -315,7 +351,8 @@ class Store:
     # -- reading the dataset --------------------------------------------------------------------
 
     def messages(self) -> list[sqlite3.Row | dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall()
+        rows = self._with_proposal_decisions(
+            self.db.execute("SELECT * FROM messages ORDER BY received_at, key").fetchall())
         dismissed = self.dismissals()
         return [_dismissed(r, dismissed[r["key"]]) if r["key"] in dismissed else r for r in rows] \
             if dismissed else rows
@@ -325,26 +362,82 @@ class Store:
 
     def unit_messages(self, unit_id: str) -> list[sqlite3.Row]:
         """The unit's processed messages, including mail of two units with a part for it."""
-        return self.db.execute(
+        return self._with_proposal_decisions(self.db.execute(
             "SELECT * FROM messages WHERE state='done' AND (unit_id=? OR (parts IS NOT NULL AND EXISTS"
             " (SELECT 1 FROM json_each(messages.parts) WHERE json_extract(value, '$.unit_id')=?)))"
-            " ORDER BY received_at, key", (unit_id, unit_id)).fetchall()
+            " ORDER BY received_at, key", (unit_id, unit_id)).fetchall())
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
 
     def activities(self, keys: list[str] | None = None, *, general: bool = False) -> list[sqlite3.Row]:
-        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them."""
-        flag = int(general)
+        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them. A person's
+        confirmed rows (``review confirm``) replace what ingestion read as a message's key activities."""
+        if general:
+            table = "(SELECT * FROM activities WHERE general=1)"
+        else:
+            columns = "key, seq, unit_id, " + ", ".join(ACTIVITY_COLUMNS)
+            table = (f"(SELECT {columns}, general FROM activities WHERE general=0 AND key NOT IN"
+                     " (SELECT key FROM proposal_decisions WHERE action='confirm')"
+                     f" UNION ALL SELECT {columns}, 0 AS general FROM confirmed_activities"
+                     "  WHERE key IN (SELECT key FROM proposal_decisions WHERE action='confirm'))")
         if keys is None:
-            return self.db.execute("SELECT * FROM activities WHERE general=? ORDER BY key, seq", (flag,)).fetchall()
+            return self.db.execute(f"SELECT * FROM {table} ORDER BY key, seq").fetchall()
         rows: list[sqlite3.Row] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks}) AND general=?"
-                                    " ORDER BY key, seq", (*chunk, flag))
+            rows += self.db.execute(f"SELECT * FROM {table} WHERE key IN ({marks}) ORDER BY key, seq", chunk)
         return rows
+
+    # -- proposals: rows read from prose or scans, and a person's decision about them ------------
+
+    def proposals(self, keys: list[str] | None = None) -> list[sqlite3.Row]:
+        if keys is None:
+            return self.db.execute("SELECT * FROM proposals ORDER BY key, seq").fetchall()
+        marks = ",".join("?" * len(keys))
+        return self.db.execute(f"SELECT * FROM proposals WHERE key IN ({marks}) ORDER BY key, seq", keys).fetchall()
+
+    def confirmed(self, key: str) -> list[sqlite3.Row]:
+        return self.db.execute("SELECT * FROM confirmed_activities WHERE key=? ORDER BY seq", (key,)).fetchall()
+
+    def proposal_decisions(self, action: str | None = None) -> dict[str, sqlite3.Row]:
+        rows = self.db.execute("SELECT * FROM proposal_decisions" + (" WHERE action=?" if action else ""),
+                               (action,) if action else ()).fetchall()
+        return {r["key"]: r for r in rows}
+
+    def confirm_proposals(self, key: str, unit_id: str, rows: list[dict]) -> None:
+        """These rows (edits applied) become the message's activities, whatever a later reading finds."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM confirmed_activities WHERE key=?", (key,))
+            db.executemany(
+                "INSERT INTO confirmed_activities(key, seq, unit_id, title, start_date, end_date, location, organizer,"
+                " format, participants, participants_offline, participants_online, source, raw, flags, confidence,"
+                " evidence) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                [(key, i, unit_id, *(r.get(c) for c in ACTIVITY_COLUMNS), r.get("confidence"), r.get("evidence"))
+                 for i, r in enumerate(rows)])
+            self._decide_proposals(db, key, "confirm", unit_id, None)
+
+    def reject_proposals(self, key: str, reason: str) -> None:
+        with self.transaction() as db:
+            db.execute("DELETE FROM confirmed_activities WHERE key=?", (key,))
+            self._decide_proposals(db, key, "reject", None, reason)
+
+    @staticmethod
+    def _decide_proposals(db: sqlite3.Connection, key: str, action: str, unit_id: str | None,
+                          reason: str | None) -> None:
+        db.execute("INSERT INTO proposal_decisions(key, action, unit_id, reason, decided_at) VALUES (?,?,?,?,?)"
+                   " ON CONFLICT(key) DO UPDATE SET action=excluded.action, unit_id=excluded.unit_id,"
+                   " reason=excluded.reason, decided_at=excluded.decided_at",
+                   (key, action, unit_id, reason, _iso(utcnow())))
+
+    def _with_proposal_decisions(self, rows: list[sqlite3.Row]) -> list:
+        decisions = self.proposal_decisions()
+        if not decisions:
+            return rows
+        counts = self.activity_counts()
+        return [_decided(r, decisions[r["key"]], counts.get(r["key"], 0)) if r["key"] in decisions else r
+                for r in rows]
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {}
@@ -533,6 +626,7 @@ class Store:
         return tuple(self.db.execute(
             "SELECT COUNT(*), MAX(processed_at), MAX(first_seen_at),"
             " (SELECT COUNT(*) || MAX(decided_at) FROM review_decisions),"
+            " (SELECT COUNT(*) || MAX(decided_at) FROM proposal_decisions),"
             " (SELECT MAX(id) FROM platform_imports)"
             " FROM messages").fetchone())
 
@@ -546,6 +640,29 @@ class Store:
         # one statement: atomic on its own (autocommit); it also joins a transaction already open
         self.db.execute("INSERT INTO state(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value=excluded.value",
                         (name, value))
+
+
+def _activity_values(a: Activity) -> tuple:
+    """An activity as the values of ``ACTIVITY_COLUMNS``."""
+    return (a.title, a.start_date and a.start_date.isoformat(), a.end_date and a.end_date.isoformat(), a.location,
+            a.organizer, a.format, a.participants, a.participants_offline, a.participants_online, a.source,
+            json.dumps(a.raw, ensure_ascii=False), ",".join(a.flags))
+
+
+def _decided(row: sqlite3.Row, decision: sqlite3.Row, confirmed: int) -> sqlite3.Row | dict:
+    """A message whose proposals a person confirmed reads as accepted with the confirmed rows as its
+    activity list; one whose proposals were rejected keeps ingestion's verdict with the decision in its
+    reason. The ledger row itself keeps what ingestion concluded, so a reingest cannot undo either."""
+    if row["state"] != "done" or row["outcome"] == "ignored":
+        return row
+    out = {k: row[k] for k in row.keys()}
+    if decision["action"] == "confirm" and row["unit_id"] is not None:
+        out.update(outcome="accepted", carries_list=1, reason=f"已人工确认从正文/扫描件读出的{confirmed}项活动")
+    elif decision["action"] == "reject" and row["outcome"] == "needs_review":
+        out.update(reason=f"从正文/扫描件读出的活动已判定不计入（{decision['reason'] or '管理员决定'}）")
+    else:
+        return row
+    return out
 
 
 def _dismissed(row: sqlite3.Row, reason: str) -> dict:

@@ -108,9 +108,11 @@ def create_app(config: Config, *, password: str | None = None, clock: Callable[[
         session.clear()
         return redirect(url_for("login"))
 
+    from pipeline.runtime.console.proposals import register_proposals
     from pipeline.runtime.console.views import register
 
     register(app)
+    register_proposals(app)
     return app
 
 
