@@ -102,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     dismiss.add_argument("message_id")
     dismiss.add_argument("--reason", required=True, help="why (shown in the export and the workbook)")
     actions.add_parser("restore", help="undo a dismissal").add_argument("message_id")
+    confirm = actions.add_parser("confirm", help="make the rows read from a message's prose or scans the unit's "
+                                                 "activities (see proposed_activities in the export)")
+    confirm.add_argument("message_id")
+    confirm.add_argument("--set", action="append", metavar="ROW.FIELD=VALUE",
+                         help="correct a cell first, e.g. --set 3.participants=250 (repeatable)")
+    confirm.add_argument("--drop", action="append", type=int, metavar="ROW", help="leave a row out (repeatable)")
+    reject = actions.add_parser("reject", help="count none of the rows read from a message's prose or scans")
+    reject.add_argument("message_id")
+    reject.add_argument("--reason", default="", help="why (shown in the export)")
     outbox = commands.add_parser("outbox", help="mail that did not (or may not) reach its recipient")
     mails = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     mails.add_parser("list", help="failed, unconfirmed and suppressed mail, with their ids")

@@ -21,6 +21,7 @@ from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
 from .parsed import FileResult
 from .pdf import PdfError, read_pdf
+from .prose import propose_from_paragraphs, propose_from_text, propose_from_wrapped_text
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities, rank_of
 from .texttables import tables_in_text
@@ -171,6 +172,8 @@ def _from_docx(result: FileResult, content: DocxContent, name: str) -> FileResul
         activities, notes = prose_cards(content.paragraphs, f"{name}!正文")
         result.activities += activities
         result.notes += notes
+    if not result.activities:  # no activity table: the numbered paragraphs may tell the activities
+        result.proposed = propose_from_paragraphs(content.paragraphs, f"{_basename(name)} 正文")
     return result
 
 
@@ -204,6 +207,7 @@ def _legacy(name: str, data: bytes, kind: str) -> FileResult:
     _add_text_tables(result, text, name)
     if not result.activities:
         result.notes.append(OLD_WORD_TEXT_ONLY)
+        result.proposed = propose_from_text(text, f"{_basename(name)} 正文")
     return result
 
 
@@ -260,6 +264,8 @@ def _pdf(name: str, data: bytes) -> FileResult:
     if content.is_scan:
         result.is_scan = True
         result.notes.append(SCAN)
+    elif not result.activities:
+        result.proposed = propose_from_wrapped_text(content.text, f"{_basename(name)} 正文")
     return result
 
 
@@ -269,6 +275,7 @@ def _text(name: str, data: bytes) -> FileResult:
         text = html_to_text(text)
     result = _result(name, data, "text", "parsed")
     result.text = _cap(text.strip())
+    result.proposed = propose_from_text(result.text, f"{_basename(name)} 正文")
     return result
 
 

@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .mime import parse_message
-from .parsed import Activity, Envelope, FileResult
+from .parsed import Activity, Envelope, FileResult, RawActivity
+from .prose import propose_from_mail_body
 from .read_file import extract_file
 from .values import normalize_activity
 
@@ -21,6 +22,8 @@ class MailContent:
     files: list[FileResult] = field(default_factory=list)
     activities: list[Activity] = field(default_factory=list)  # key activities (重点活动): they count
     general_activities: list[Activity] = field(default_factory=list)  # 一般活动: shown, never counted
+    # rows read from the mail body when the body itself is the summary (no file told any activity)
+    body_proposed: list[RawActivity] = field(default_factory=list)
 
 
 def sort_ranks(content: MailContent) -> MailContent:
@@ -89,4 +92,7 @@ def read_mail(raw: bytes, year: int) -> MailContent:
         files += extract_file(attachment_label(attachment.name, attachment.path), attachment.data,
                               attachment.content_type)
     mark_copies(files)
-    return sort_ranks(MailContent(strip_data(envelope), files, files_to_activities(files, year)))
+    content = sort_ranks(MailContent(strip_data(envelope), files, files_to_activities(files, year)))
+    if not any(f.activities or f.proposed for f in files):
+        content.body_proposed = propose_from_mail_body(envelope.text)
+    return content

@@ -91,3 +91,22 @@ def test_the_projects_errors_share_one_base_per_package():
     assert issubclass(ConfigError, PipelineError) and issubclass(Busy, PipelineError)
     assert issubclass(SpreadsheetError, ParserError) and issubclass(PermanentError, OutboxError)
     assert all(issubclass(e, PROJECT_ERRORS) for e in (ConfigError, SpreadsheetError, PermanentError))
+
+
+def test_a_ledger_main_marked_version_2_goes_through_the_later_steps(tmp_path):
+    """Before this list of steps, main set user_version 2 when it added the proposals tables (and added picks,
+    platform tables and columns unversioned): such a ledger takes steps 3 onwards, each idempotent."""
+    from pipeline.ledger.schema import PROPOSALS, _statements
+
+    path = old_ledger(tmp_path)
+    db = sqlite3.connect(path)
+    for statement in _statements(PROPOSALS):
+        db.execute(statement)
+    db.execute("ALTER TABLE activities ADD COLUMN general INTEGER NOT NULL DEFAULT 0")  # as main's _migrate did
+    db.execute("PRAGMA user_version = 2")
+    db.commit()
+    db.close()
+    store = Store(path)
+    assert (store.upgraded_from, store.db.execute("PRAGMA user_version").fetchone()[0]) == (2, LATEST)
+    assert store.last_poll() == ("2025-09-15T12:05:00+00:00", "4 fetched, 4 new") and store.picks() == []
+    assert {m.key: m.attempts for m in store.pending()}["<old-0@example.org>"] == 1

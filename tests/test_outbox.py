@@ -39,8 +39,10 @@ def test_compose_threads_and_marks_auto_reply():
 def test_html_is_escaped():
     text, html = render("ack", greeting="<b>x</b>", office="素质办", received_at="", subject="<script>alert(1)</script>",
                         unit_name=None, candidates=[], files=[], activities_count=0, reported=0, required=1,
-                        met=False, activities=[], more_activities=0, late=False, deadline="", fixes=[])
-    assert "<script>" not in html and "&lt;script&gt;" in html
+                        met=False, activities=[], more_activities=0, late=False, deadline="", fixes=[],
+                        proposed=[{"title": "<i>讲座</i>", "when": "9月15日", "participants": 300}], proposed_count=1,
+                        more_proposed=0, short_after_proposed=False, parts=[], proposed_from="正文")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;i&gt;讲座" in html
     assert "<script>" in text  # plain text is plain
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 ACTION_CN = {"assign": "归属单位", "reprocess": "重新处理", "dismiss": "排除", "restore": "恢复",
              "confirm": "确认已送达", "resend": "重新发送", "reingest": "重新读取",
+             "confirm_proposals": "确认计入", "reject_proposals": "不计入",
              "platform_import": "导入平台活动表",
              "pick": "选入拟表扬", "unpick": "移出拟表扬"}
 
@@ -75,6 +76,7 @@ def platform_import(pipeline: Pipeline, path: str) -> str:
 
 ACTIONS: dict[str, Callable[..., str]] = {"assign": review.assign, "reprocess": review.reprocess, "dismiss": review.dismiss,
            "restore": review.restore, "confirm": confirm_delivery, "resend": resend, "reingest": reingest,
+           "confirm_proposals": review.confirm_proposals, "reject_proposals": review.reject_proposals,
            "platform_import": platform_import,
            "pick": commend.pick, "unpick": commend.unpick}
 

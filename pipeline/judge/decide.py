@@ -14,9 +14,10 @@ from email.parser import BytesHeaderParser
 from typing import TypedDict
 
 from parsers.mailtext import decode_header_value, split_name_addr
-from parsers.parsed import LIMIT_FLAG, Activity, Envelope, FileResult
+from parsers.parsed import LIMIT_FLAG, Activity, Envelope, FileResult, RawActivity
 from parsers.read_mail import MailContent
-from parsers.same_activity import dedupe_activities
+from parsers.same_activity import dedupe_activities, title_key
+from parsers.values import normalize_activity
 from pipeline.campaign.registry import Registry
 from pipeline.config import Config
 from pipeline.judge.classify import classify, own_text
@@ -24,7 +25,7 @@ from pipeline.judge.events import EventVerdict, campaign_key, judge_event, set_a
 from pipeline.judge.identify import NameIndex, identify
 from pipeline.judge.parts import split_by_unit
 from pipeline.judge.trust import trust_notes
-from pipeline.ledger.records import FileRecord, MessageResult, UnitPart
+from pipeline.ledger.records import FileRecord, MessageResult, Proposal, UnitPart
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +115,24 @@ def part_standing(unit_id: str, env, ident, ctx: Context) -> str:
     if sender_unit == unit_id:
         return "own"
     return "forward" if sender_unit else "unverified"
+
+
+def proposals(files: list[FileResult], body: list[RawActivity], year: int) -> tuple[list[Proposal], str]:
+    """Rows read where there is no table (prose, scans), once each, and where they were read, in words:
+    "正文", "扫描件" or both. A stamped PDF copy of a Word file proposes nothing of its own, and a row dated in
+    another year (a tender notice, last year's report quoted) is not this campaign's."""
+    found: list[tuple[RawActivity, FileResult | None]] = [(raw, f) for f in files if f.copy_of is None
+                                                      for raw in f.proposed]
+    found += [(raw, None) for raw in body]
+    kept: dict[tuple, Proposal] = {}
+    places: set[str] = set()
+    for raw, f in found:
+        activity = normalize_activity(raw, year)
+        key = (title_key(activity.title), activity.start_date)
+        if activity.title and key not in kept and "date_out_of_campaign_year" not in activity.flags:
+            kept[key] = Proposal(activity, raw.confidence, raw.evidence)
+            places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")
+    return list(kept.values()), "和".join(sorted(places, key=["正文", "扫描件"].index))
 
 
 def limits_reached(content: MailContent) -> list[str]:
@@ -232,7 +251,14 @@ def _submission(content: MailContent, ctx: Context, reply_allowed: bool, ident, 
     unit_id = parts[0].unit_id if parts else ident.unit_id
     activities = [a for p in parts for a in p.activities] if parts else reading.activities
     limits = limits_reached(content)
+    # a table wins: rows read from prose or scans are proposed only where no table was found
+    proposed, read_from = proposals(kept, content.body_proposed, ctx.config.campaign.period[0].year) \
+        if not activities else ([], "")
     outcome, reason, fixes = _verdict(ident, reading, env, ctx, limits, split.unsure if split else [])
+    if proposed and (ident.unit_id is None or (split and split.unsure)):  # whose they are comes first
+        reason += f"；另从{read_from}中读出{len(proposed)}项活动，待人工确认"
+    elif proposed:  # what was read is told; no table is asked for
+        reason, fixes = f"从{read_from}中读出{len(proposed)}项活动，待人工确认", []
     fixes += [f"附件“{f.name}”：{f.error}" for f in reading.documents if f.status == "failed" and f.error]
     notes = [n for f in content.files for n in f.notes][:20] + ([ident.note] if ident.note else [])
     notes += [f"附件“{name}”是其他活动的材料（关于{event}），未计入" for name, event in aside.items()]
@@ -256,7 +282,8 @@ def _submission(content: MailContent, ctx: Context, reply_allowed: bool, ident, 
         carries_list=primary.carries_list if primary else bool(activities),
         carries_narrative=primary.carries_narrative if primary else reading.carries_narrative,
         fixes=fixes, notes=notes, reply_allowed=reply_allowed,
-        standing=primary.standing if primary else standing(env, ident, ctx), parts=parts, **base)
+        standing=primary.standing if primary else standing(env, ident, ctx), parts=parts, proposed=proposed, **base)
+
 
 
 def _parts(groups: dict[str, list[int]], content: MailContent, per_file: list[list[Activity]], env, ident,

@@ -10,23 +10,34 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from dataclasses import replace
 from typing import Iterable
 
 from faults import checkpoint
-from pipeline.ledger.base import Ledger, iso, like_escape, marks, utcnow
+from pipeline.ledger.base import iso, like_escape, marks, utcnow
 from pipeline.ledger.outbox_table import enqueue_in
+from pipeline.ledger.proposals import ACTIVITY_COLUMNS, CONFIRMED, Proposals, activity_values
 from pipeline.ledger.records import Arrival, MessageResult, Outgoing
 from pipeline.ledger.rows import MessageRow
 
 _ORDER = " ORDER BY received_at, key"
 
 
-class Messages(Ledger):
-    # -- what admins and reports read: dismissals applied, here and only here ---------------------
+class Messages(Proposals):
+    # -- what admins and reports read: the admins' decisions applied, here and only here ----------
 
     def _seen(self, rows: Iterable[sqlite3.Row]) -> list[MessageRow]:
+        """Rows as admins decided: proposals confirmed or rejected (``_decided``), then dismissals."""
         dismissed = self.dismissals()
-        return [MessageRow.from_sql(r, dismissed.get(r["key"])) for r in rows]
+        decisions = self.proposal_decisions()
+        counts = self.activity_counts() if decisions else {}
+        out = []
+        for r in rows:
+            message = MessageRow.from_sql(r)
+            if r["key"] in decisions:
+                message = _decided(message, decisions[r["key"]], counts.get(r["key"], 0))
+            out.append(message.dismissed(dismissed[r["key"]]) if r["key"] in dismissed else message)
+        return out
 
     def dismissals(self) -> dict[str, str]:
         return dict(self.db.execute("SELECT key, reason FROM review_decisions WHERE action='dismiss'").fetchall())
@@ -186,33 +197,48 @@ class Messages(Ledger):
         """A message's activities; with ``unit_id``, only those counting for that unit (a mail of two units)."""
         if key is None:
             return 0
+        if key in self.proposal_decisions("confirm"):  # a person's confirmed rows replace ingestion's
+            return sum(1 for r in self.confirmed(key) if unit_id is None or r["unit_id"] == unit_id)
         if unit_id is None:
             return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND general=0", (key,)).fetchone()[0]
         return self.db.execute("SELECT COUNT(*) FROM activities WHERE key=? AND unit_id=? AND general=0",
                                (key, unit_id)).fetchone()[0]
 
     def activity_counts(self) -> dict[str, int]:
-        """Key activities per message: what counts toward the quota."""
-        return dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
+        """Key activities per message: what counts toward the quota; a message whose proposals a person
+        confirmed counts the confirmed rows."""
+        counts = dict(self.db.execute("SELECT key, COUNT(*) FROM activities WHERE general=0 GROUP BY key").fetchall())
+        counts.update(self.db.execute(
+            "SELECT d.key, COUNT(c.key) FROM proposal_decisions d LEFT JOIN confirmed_activities c ON c.key = d.key"
+            " WHERE d.action = 'confirm' GROUP BY d.key").fetchall())
+        return counts
 
     def unit_activity_counts(self) -> dict[tuple[str, str], int]:
         """(message key, unit_id) -> activities: what a message counts for each unit."""
-        rows = self.db.execute("SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 GROUP BY key, unit_id")
+        rows = self.db.execute(f"SELECT key, unit_id, COUNT(*) FROM activities WHERE general=0 AND key NOT IN {CONFIRMED}"
+                               " GROUP BY key, unit_id UNION ALL SELECT key, unit_id, COUNT(*) FROM confirmed_activities"
+                               f" WHERE key IN {CONFIRMED} GROUP BY key, unit_id")
         return {(key, unit_id): n for key, unit_id, n in rows}
 
     def files(self) -> list[sqlite3.Row]:
         return self.db.execute("SELECT * FROM files ORDER BY key, seq").fetchall()
 
     def activities(self, keys: list[str] | None = None, *, general: bool = False) -> list[sqlite3.Row]:
-        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them."""
-        flag = int(general)
+        """Key activities (those that count), or with ``general`` the 一般活动 shown beside them. A person's
+        confirmed rows (``review confirm``) replace what ingestion read as a message's key activities."""
+        if general:
+            table = "(SELECT * FROM activities WHERE general=1)"
+        else:
+            columns = "key, seq, unit_id, " + ", ".join(ACTIVITY_COLUMNS)
+            table = (f"(SELECT {columns}, general FROM activities WHERE general=0 AND key NOT IN {CONFIRMED}"
+                     f" UNION ALL SELECT {columns}, 0 AS general FROM confirmed_activities WHERE key IN {CONFIRMED})")
         if keys is None:
-            return self.db.execute("SELECT * FROM activities WHERE general=? ORDER BY key, seq", (flag,)).fetchall()
+            return self.db.execute(f"SELECT * FROM {table} ORDER BY key, seq").fetchall()
         rows: list[sqlite3.Row] = []
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            rows += self.db.execute(f"SELECT * FROM activities WHERE key IN ({marks(len(chunk))}) AND general=?"
-                                    " ORDER BY key, seq", (*chunk, flag))
+            rows += self.db.execute(f"SELECT * FROM {table} WHERE key IN ({marks(len(chunk))}) ORDER BY key, seq",
+                                    chunk)
         return rows
 
     def counts(self) -> dict[str, int]:
@@ -231,9 +257,29 @@ def _json(value: object) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _decided(message: MessageRow, decision: sqlite3.Row, confirmed: int) -> MessageRow:
+    """A message whose proposals a person confirmed reads as accepted with the confirmed rows as its
+    activity list; one whose proposals were rejected keeps ingestion's verdict with the decision in its
+    reason. The ledger row itself keeps what ingestion concluded, so a reingest cannot undo either."""
+    if message.state != "done" or message.outcome == "ignored":
+        return message
+    if decision["action"] == "confirm" and message.unit_id is not None:
+        return replace(message, outcome="accepted", carries_list=True,
+                       reason=f"已人工确认从正文/扫描件读出的{confirmed}项活动")
+    if decision["action"] == "reject" and message.outcome == "needs_review":
+        return replace(message, reason=f"从正文/扫描件读出的活动已判定不计入（{decision['reason'] or '管理员决定'}）")
+    return message
+
+
 def _replace_results(db: sqlite3.Connection, key: str, result: MessageResult) -> None:
     db.execute("DELETE FROM files WHERE key=?", (key,))
     db.execute("DELETE FROM activities WHERE key=?", (key,))
+    db.execute("DELETE FROM proposals WHERE key=?", (key,))
+    db.executemany(
+        "INSERT INTO proposals(key, seq, title, start_date, end_date, location, organizer, format, participants,"
+        " participants_offline, participants_online, source, raw, flags, confidence, evidence)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(key, i, *activity_values(p.activity), p.confidence, p.evidence) for i, p in enumerate(result.proposed)])
     db.executemany(
         "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
         [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])
@@ -243,7 +289,4 @@ def _replace_results(db: sqlite3.Connection, key: str, result: MessageResult) ->
         "INSERT INTO activities(key, seq, unit_id, title, start_date, end_date, location, organizer, format,"
         " participants, participants_offline, participants_online, source, raw, flags, general)"
         " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(key, i, unit_id, a.title, a.start_date and a.start_date.isoformat(),
-          a.end_date and a.end_date.isoformat(), a.location, a.organizer, a.format, a.participants,
-          a.participants_offline, a.participants_online, a.source, _json(a.raw), ",".join(a.flags), general)
-         for i, (a, unit_id, general) in enumerate(ranked)])
+        [(key, i, unit_id, *activity_values(a), general) for i, (a, unit_id, general) in enumerate(ranked)])

@@ -31,6 +31,15 @@ class FileRecord:
 
 
 @dataclass
+class Proposal:
+    """A row read where there is no table (prose, a scan): counted nowhere until a person confirms it."""
+
+    activity: Activity
+    confidence: float | None
+    evidence: str  # the paragraph or OCR line it was read from
+
+
+@dataclass
 class UnitPart:
     """The files of one unit in a mail that carries several units' files (a county sending its own and a
     township's): each unit is credited with the files that name it (pipeline/judge/parts.py)."""
@@ -77,6 +86,7 @@ class MessageResult:
     references: str = ""
     excerpt: str = ""  # start of the body, for mail a person should answer
     standing: str | None = None  # own | forward | unverified (pipeline/judge/decide.py ``standing``); None without a unit
+    proposed: list[Proposal] = field(default_factory=list)  # rows read from prose or scans, for a person to confirm
     # two units' files in one mail: one part per unit, the first is ``unit_id``'s; [] for a one-unit mail.
     # ``activities`` is then every part's activities in part order.
     parts: list[UnitPart] = field(default_factory=list)

@@ -161,13 +161,41 @@ def _parts(db: sqlite3.Connection) -> None:
         db.execute("ALTER TABLE messages ADD COLUMN parts TEXT")
 
 
+PROPOSALS = """
+CREATE TABLE IF NOT EXISTS proposals (         -- rows read from prose or scans, waiting for a person (ingestion's)
+    key TEXT NOT NULL, seq INTEGER NOT NULL,
+    title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
+    participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
+    source TEXT, raw TEXT, flags TEXT, confidence REAL, evidence TEXT,
+    PRIMARY KEY (key, seq)
+);
+CREATE TABLE IF NOT EXISTS proposal_decisions ( -- admin decisions: a message's proposals confirmed or rejected
+    key TEXT PRIMARY KEY, action TEXT NOT NULL, unit_id TEXT, reason TEXT, decided_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS confirmed_activities (  -- the rows a person confirmed (edits applied): the message's
+    key TEXT NOT NULL, seq INTEGER NOT NULL, unit_id TEXT,  -- activities from then on, whatever a reingest reads
+    title TEXT, start_date TEXT, end_date TEXT, location TEXT, organizer TEXT, format TEXT,
+    participants INTEGER, participants_offline INTEGER, participants_online INTEGER,
+    source TEXT, raw TEXT, flags TEXT, confidence REAL, evidence TEXT,
+    PRIMARY KEY (key, seq)
+)"""
+
+
+def _proposals(db: sqlite3.Connection) -> None:
+    for statement in _statements(PROPOSALS):
+        db.execute(statement)
+
+
+# Version 2 is what main's ledgers called the proposals tables before this list existed; the steps that
+# follow it are idempotent because such ledgers may hold their tables or columns already.
 STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (1, "messages.standing", _standing),
-    (2, "marks row and messages.claimed replace the state bag", _typed_marks),
-    (3, "picks: what the office commends", _picks),  # IF NOT EXISTS: ledgers of main before versions have it
+    (2, "proposals, proposal_decisions, confirmed_activities", _proposals),
+    (3, "picks: what the office commends", _picks),
     (4, "activities.general", _general_activities),
     (5, "the national platform's list", _platform),
     (6, "messages.parts", _parts),
+    (7, "marks row and messages.claimed replace the state bag", _typed_marks),
 ]
 LATEST = STEPS[-1][0]
 

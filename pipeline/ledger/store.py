@@ -1,7 +1,8 @@
 """The ledger in SQLite: the only code that reads or writes the database.
 
 One ``Store`` per process, made of one part per table: ``messages`` (and the files and activities of each),
-``outbox_table``, ``decisions`` (admins' decisions, picks and the audit trail), ``marks`` (what the worker
+``proposals`` (rows read from prose and their confirmation), ``outbox_table``, ``decisions`` (admins' decisions,
+picks and the audit trail), ``marks`` (what the worker
 last did) and ``platform`` (the national platform's list). It gives back typed rows (``rows``); the schema and its migrations are ``schema``.
 """
 from __future__ import annotations

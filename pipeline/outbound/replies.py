@@ -22,6 +22,12 @@ def _when(activity) -> str:
     return f"{start.month}月{start.day}日—{end.month}月{end.day}日"
 
 
+def _read_from(result: MessageResult) -> str:
+    """Where the proposed rows were read, in the unit's words: 正文, 扫描件, or both."""
+    places = {"正文" if "正文" in p.activity.source else "扫描件" for p in result.proposed}
+    return "和".join(sorted(places, key=["正文", "扫描件"].index))
+
+
 def echoed(subject: str) -> str:
     """A sender's subject as we repeat it: links taken out, so our account never carries a stranger's URL."""
     return re.sub(r"(?:https?://|www\.)\S+", "[链接]", subject or "", flags=re.I)
@@ -72,7 +78,12 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
         met=reported.get(result.unit_id or "", 0) >= required, parts=parts,
         activities=[dict(title=a.title, when=_when(a), participants=a.participants) for a in shown],
         more_activities=max(0, len(result.activities) - len(shown)), late=result.late,
-        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", fixes=result.fixes)
+        deadline=f"{deadline.year}年{deadline.month}月{deadline.day}日", fixes=result.fixes,
+        proposed=[dict(title=p.activity.title, when=_when(p.activity), participants=p.activity.participants)
+                  for p in result.proposed[:20]],
+        proposed_count=len(result.proposed), more_proposed=max(0, len(result.proposed) - 20),
+        proposed_from=_read_from(result),
+        short_after_proposed=reported.get(result.unit_id or "", 0) + len(result.proposed) < required)
     text, html = render("ack", **context)
     dedupe = dedupe or f"ack:{key}"
     subject = ack_subject(result, unit.name if unit else None)

@@ -18,6 +18,8 @@ ACTIVITY_FIELDS = ["unit_id", "message_id", "title", "start_date", "end_date", "
                    "participants", "participants_offline", "participants_online", "source", "platform_id"]
 UNIT_FIELDS = ["unit_id", "name", "category", "required", "reported", "met", "submitted", "late",
                "last_received_at", "platform_activities"]
+PROPOSED_FIELDS = ["message_id", "row", "unit_id", "title", "start_date", "end_date", "location", "organizer", "format",
+                   "participants", "source", "confidence", "evidence"]
 MESSAGE_FIELDS = ["message_id", "received_at", "sender", "subject", "status", "reason", "unit_id", "late", "files"]
 HEADERS_CN = {
     "unit_id": "单位编号", "name": "单位名称", "category": "类别", "required": "应报活动数", "reported": "已报活动数",
@@ -27,6 +29,7 @@ HEADERS_CN = {
     "participants_offline": "线下人数", "participants_online": "线上人数", "source": "来源（文件!工作表!行）",
     "received_at": "收到时间", "sender": "发件人", "subject": "主题", "status": "状态", "reason": "说明",
     "files": "附件", "platform_id": "平台活动编号", "platform_activities": "平台活动数",
+    "row": "行号", "confidence": "可信度", "evidence": "原文",
 }
 
 
@@ -44,6 +47,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
         files_by_key.setdefault(f["key"], []).append(
             {"name": f["name"], "kind": f["kind"], "status": f["status"], "error": f["error"]})
     message_id = {m.key: m.ident for m in rows}
+    proposed = proposed_activities(store, {m.key: m.unit_id for m in rows}, message_id)
 
     messages = []
     for m in rows:
@@ -57,6 +61,8 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
         if status.status != "ignored" and m.parts:  # several units' files: what counts for whom
             item["parts"] = [{"unit_id": p.unit_id, "status": status.status_for(p.unit_id),
                               "files": list(p.files), "activities": p.activities} for p in m.parts]
+        if status.status == "needs_review" and proposed.get(m.key):
+            item["proposed_activities"] = proposed[m.key]
         messages.append(item)
     keys = sorted(set(current.values()))
     # a mail of two units holds both units' rows: each counts for its own unit only
@@ -87,6 +93,29 @@ def _activity(a: Any, message_id: dict[str, str], platform_id: str | None) -> di
     return item
 
 
+def proposed_activities(store: Store, units: dict[str, str | None], message_id: dict[str, str]
+                        ) -> dict[str, list[dict]]:
+    """Message key -> rows read from prose or scans that wait for a person (none once a decision is taken):
+    the fields of an activity plus ``source``, ``confidence``, ``evidence`` and ``row`` (its number for
+    ``review confirm --set ROW.FIELD=VALUE``)."""
+    decided = store.proposal_decisions()
+    out: dict[str, list[dict]] = {}
+    for p in store.proposals():
+        if p["key"] in decided or p["key"] not in units:
+            continue
+        rows = out.setdefault(p["key"], [])
+        item = {"row": len(rows) + 1, "unit_id": units[p["key"]], "message_id": message_id[p["key"]],
+                "title": p["title"], "start_date": p["start_date"], "end_date": p["end_date"],
+                "location": p["location"], "organizer": p["organizer"], "format": p["format"],
+                "participants": p["participants"], "source": p["source"], "confidence": p["confidence"],
+                "evidence": p["evidence"]}
+        if p["participants_offline"] is not None or p["participants_online"] is not None:
+            item["participants_offline"] = p["participants_offline"]
+            item["participants_online"] = p["participants_online"]
+        rows.append(item)
+    return out
+
+
 def _flat(value: Any) -> Any:
     if isinstance(value, bool):
         return "是" if value else "否"
@@ -97,10 +126,12 @@ def _flat(value: Any) -> Any:
 
 
 def _tables(data: dict) -> dict[str, tuple[list[str], list[dict]]]:
+    proposed = [p for m in data["messages"] for p in m.get("proposed_activities", [])]
     return {"units": (UNIT_FIELDS, data["units"]),
             "activities": (ACTIVITY_FIELDS, data["activities"]),
             "messages": (MESSAGE_FIELDS, data["messages"]),
-            "general_activities": (ACTIVITY_FIELDS, data.get("general_activities", []))}
+            "general_activities": (ACTIVITY_FIELDS, data.get("general_activities", [])),
+            "proposed": (PROPOSED_FIELDS, proposed)}
 
 
 def write_json(data: dict, out: Path) -> list[Path]:
@@ -109,15 +140,18 @@ def write_json(data: dict, out: Path) -> list[Path]:
 
 
 def write_csv(data: dict, out: Path) -> list[Path]:
-    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv`` and ``out.general.csv``
-    (一般活动, not counted) sit beside it. A path without .csv is a folder holding units.csv, activities.csv,
-    messages.csv and general_activities.csv."""
+    """``out.csv`` gets the activities; ``out.units.csv``, ``out.messages.csv``, ``out.general.csv`` (一般活动,
+    not counted) and ``out.proposed.csv`` (rows read from prose or scans, waiting for a person) sit beside it.
+    A path without .csv is a folder holding units.csv, activities.csv, messages.csv, general_activities.csv and
+    proposed.csv."""
     if out.suffix.lower() == ".csv":
         paths = {"activities": out, "units": out.with_suffix(".units.csv"),
-                 "messages": out.with_suffix(".messages.csv"), "general_activities": out.with_suffix(".general.csv")}
+                 "messages": out.with_suffix(".messages.csv"), "general_activities": out.with_suffix(".general.csv"),
+                 "proposed": out.with_suffix(".proposed.csv")}
     else:
         out.mkdir(parents=True, exist_ok=True)
-        paths = {name: out / f"{name}.csv" for name in ("units", "activities", "messages", "general_activities")}
+        paths = {name: out / f"{name}.csv"
+                 for name in ("units", "activities", "messages", "general_activities", "proposed")}
     for name, (fields, rows) in _tables(data).items():
         with paths[name].open("w", encoding="utf-8-sig", newline="") as handle:  # BOM: Excel reads UTF-8
             writer = csv.writer(handle)

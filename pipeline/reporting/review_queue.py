@@ -89,11 +89,16 @@ def find_message(store: Store, ident: str) -> MessageRow:
     raise ReviewError(f"no message {ident!r} in the ledger (see `{PROGRAM} review list`)")
 
 
-def _advice(row: MessageRow, registry: Registry, prog: str) -> tuple[list[str], str]:
+def _advice(row: MessageRow, registry: Registry, prog: str, proposed: int = 0) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
     ident = quote(row.ident)
     candidates = list(row.candidates)
     dismiss = f"{prog} review dismiss {ident} --reason {quote('…说明…')}"
+    if proposed and row.state == "done" and row.unit_id is not None:
+        return ([f"{prog} review confirm {ident}", f"{prog} review confirm {ident} --set 1.participants=250",
+                 f"{prog} review reject {ident} --reason {quote('…说明…')}"],
+                f"核对从正文/扫描件读出的{proposed}项活动（见导出的 proposed_activities 或网页）：无误则确认计入，"
+                "个别单元格有误用 --set 行号.字段=值 改正，整体不对则不计入")
     if row.state == "parked" or row.kind == "unreadable":
         return ([f"{prog} review reprocess {ident}", dismiss],
                 "程序处理这封邮件时出错：排除故障（或更新程序）后重新处理；若无需处理则排除")
@@ -118,6 +123,11 @@ def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewIte
 
     data = data or pipeline.dataset()
     rows = {r.ident: r for r in pipeline.store.messages()}
+    decided = pipeline.store.proposal_decisions()
+    proposed: dict[str, int] = {}
+    for p in pipeline.store.proposals():
+        if p["key"] not in decided:
+            proposed[p["key"]] = proposed.get(p["key"], 0) + 1
     items = []
     for m in data["messages"]:
         if m["status"] != "needs_review":
@@ -125,7 +135,7 @@ def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewIte
         row = rows.get(m["message_id"])
         if row is None:
             continue
-        commands, advice = _advice(row, pipeline.registry, program(pipeline.config))
+        commands, advice = _advice(row, pipeline.registry, program(pipeline.config), proposed.get(row.key, 0))
         items.append(ReviewItem(m["message_id"], m["received_at"] or "", m["sender"], m["subject"], m["reason"],
                                 m["unit_id"], list(row.candidates), commands, advice))
     return items

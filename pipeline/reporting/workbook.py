@@ -1,6 +1,7 @@
 """The consolidated workbook an admin opens in Excel or WPS.
 
-Sheets 汇总 (units), 活动明细, 一般活动（不计入）, 邮件, 未报送单位, 未达标单位, 待人工核查: frozen header row,
+Sheets 汇总 (units), 活动明细, 一般活动（不计入）, 邮件, 未报送单位, 未达标单位, 待人工核查, 待确认活动 (rows read
+from prose or scans that wait for a person), 平台核对 (once a platform list was imported): frozen header row,
 filters, column widths, real dates, text that looks like a formula neutralised.
 """
 from __future__ import annotations
@@ -34,6 +35,10 @@ SHEETS = {
     "邮件": [("received_at", "收到时间", 18), ("sender", "发件人", 26), ("unit_name", "单位", 24),
            ("subject", "主题", 40), ("status", "状态", 11), ("reason", "说明", 40), ("late", "是否逾期", 9),
            ("files", "附件", 50), ("message_id", "邮件编号", 30)],
+    "待确认活动": [("unit_name", "单位名称", 26), ("row", "行号", 6), ("title", "活动名称", 40), ("start_date", "开始日期", 12),
+              ("end_date", "结束日期", 12), ("location", "活动地点", 24), ("format", "活动形式", 10),
+              ("participants", "参与人数", 10), ("confidence", "可信度", 8), ("source", "读自", 36),
+              ("evidence", "原文", 60), ("message_id", "邮件编号", 30)],
 }
 GENERAL_SHEET = "一般活动（不计入）"  # a unit's 一般活动: shown, never counted toward the quota
 PLATFORM_CHECK = [("kind", "类型", 18), ("unit_name", "单位名称", 26), ("title", "活动名称", 40),
@@ -109,6 +114,9 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
                 "command": "\n".join(review[m["message_id"]].commands) if m["message_id"] in review else ""}
                for m in messages if m["status"] == STATUS_CN["needs_review"]]
     _write_sheet(book, "待人工核查", SHEETS["邮件"][:6] + REVIEW_EXTRA + SHEETS["邮件"][6:], pending, formats)
+    proposed = [{**p, "unit_name": names.get(p["unit_id"], ""), "format": FORMAT_CN.get(p["format"], p["format"])}
+                for m in data["messages"] for p in m.get("proposed_activities", [])]
+    _write_sheet(book, "待确认活动", SHEETS["待确认活动"], proposed, formats)
     if data.get("platform"):
         _write_sheet(book, "平台核对", PLATFORM_CHECK, platform_check_rows(data, names), formats)
     book.close()

@@ -108,6 +108,11 @@ def cmd_review(pipeline: Pipeline, args: argparse.Namespace) -> int:
             print(perform(pipeline, command_line_actor(), "assign", args.message_id, args.unit_id))
         elif args.action == "dismiss":
             print(perform(pipeline, command_line_actor(), "dismiss", args.message_id, args.reason))
+        elif args.action == "confirm":
+            print(perform(pipeline, command_line_actor(), "confirm_proposals", args.message_id,
+                          edits=args.set or [], drop=args.drop or []))
+        elif args.action == "reject":
+            print(perform(pipeline, command_line_actor(), "reject_proposals", args.message_id, args.reason))
         else:  # reprocess, restore
             print(perform(pipeline, command_line_actor(), args.action, args.message_id))
     except review.ReviewError as exc:

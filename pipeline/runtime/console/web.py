@@ -18,7 +18,13 @@ from flask import Flask
 
 from pipeline.config import CATEGORIES, Config
 from pipeline.reporting.wording import STATUS_CN
-from pipeline.runtime.console import auth, forms, season_pages, views  # noqa: F401  (their routes join the blueprint)
+from pipeline.runtime.console import (  # noqa: F401  (their routes join the blueprint)
+    auth,
+    forms,
+    proposals,
+    season_pages,
+    views,
+)
 from pipeline.runtime.console.blueprint import bp, local_time
 from pipeline.runtime.console.state import EXTENSION, ConsoleState, state
 
@@ -36,7 +42,7 @@ def create_app(config: Config, *, password: str | None = None, clock: Callable[[
     app.teardown_appcontext(_release_parsers)
     app.context_processor(auth.common)
     app.jinja_env.globals.update(status_cn=STATUS_CN, categories_cn=CATEGORIES, local=local_time,
-                                 **season_pages.TEMPLATE_GLOBALS)
+                                 **season_pages.TEMPLATE_GLOBALS, **proposals.TEMPLATE_GLOBALS)
     app.register_blueprint(bp)
     return app
 
