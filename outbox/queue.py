@@ -40,15 +40,22 @@ CAPPED_KINDS = ("ack", "reminder", "notice")
 
 
 class QueuedMail(Protocol):
-    """A row of the outbox as the store gives it (``pipeline.ledger.rows.OutboxRow``)."""
+    """A row of the outbox as the store gives it (``pipeline.ledger.rows.OutboxRow``, read-only)."""
 
-    id: int
-    kind: str
-    state: str
-    attempts: int
-    created_at: str
-    recipients: tuple[str, ...]
-    raw: bytes
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def state(self) -> str: ...
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def created_at(self) -> str: ...
+    @property
+    def recipients(self) -> tuple[str, ...]: ...
+    @property
+    def raw(self) -> bytes: ...
 
 
 class OutboxStore(Protocol):

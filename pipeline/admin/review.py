@@ -227,7 +227,7 @@ def confirm_proposals(pipeline: Pipeline, ident: str, edits: list[str] | None = 
     pipeline.store.confirm_proposals(row.key, row.unit_id, kept)
     unit = pipeline.registry.get(row.unit_id)
     log.info("review: %s proposals confirmed (%d rows, %d edits)", row.key, len(kept), len(changes))
-    return (f"{name}: {len(kept)} activities confirmed for {unit.name if unit else row['unit_id']}"
+    return (f"{name}: {len(kept)} activities confirmed for {unit.name if unit else row.unit_id}"
             + (f" ({len(changes)} cell(s) corrected, {len(dropped)} row(s) left out)" if changes or dropped else "")
             + "; " + describe(pipeline, row.key))
 

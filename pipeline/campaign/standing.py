@@ -40,7 +40,7 @@ def unit_views(m: MessageRow) -> list[MessageRow]:
 def _fold(key: str, views: list[MessageRow], by_view: dict[tuple[str, str], MessageStatus]) -> MessageStatus:
     """One status for a mail of several units: accepted while any part counts, then needs_review, else
     superseded; the reason names each unit's part where they differ."""
-    mine = {v.unit_id: by_view[(key, v.unit_id)] for v in views}
+    mine = {v.unit_id or "": by_view[(key, v.unit_id or "")] for v in views}
     statuses = {u: st.status for u, st in mine.items()}
     status = next(s for s in ("accepted", "needs_review", "superseded") if s in statuses.values() or s == "superseded")
     reasons = list(dict.fromkeys(st.reason for st in mine.values()))
@@ -83,17 +83,17 @@ def message_statuses(messages: Iterable[MessageRow]) -> dict[str, MessageStatus]
         elif m.outcome == "ignored":
             out[m.key] = MessageStatus("ignored", m.reason or "")
         elif m.unit_id is None:
-            out[m.key] = MessageStatus(m.outcome, m.reason or "")
+            out[m.key] = MessageStatus(m.outcome or "needs_review", m.reason or "")
         else:
             views = unit_views(m)
             if len(views) > 1 or views[0] is not m:
                 split[m.key] = views
             for view in views:
-                by_unit.setdefault(view.unit_id, []).append(view)
+                by_unit.setdefault(view.unit_id or "", []).append(view)
     by_view: dict[tuple[str, str], MessageStatus] = {}
     for unit_messages in by_unit.values():
         for m, status in _unit_statuses(unit_messages):
-            by_view[(m.key, m.unit_id)] = status
+            by_view[(m.key, m.unit_id or "")] = status
     for key, views in split.items():
         out[key] = _fold(key, views, by_view)
     out.update({key: st for (key, _), st in by_view.items() if key not in split})
@@ -136,7 +136,8 @@ def _vouched(unit_messages: Sequence[MessageRow]) -> tuple[dict[str, str], dict[
     """Outcome of each of a unit's messages once complements are counted, and a mail from another
     address that would replace what the unit's own address sent is held for a person (review assign)."""
     has_list = any(m.outcome == "accepted" and m.carries_list for m in unit_messages)
-    effective = {m.key: ("accepted" if _complements(m) and has_list else m.outcome) for m in unit_messages}
+    effective = {m.key: ("accepted" if _complements(m) and has_list else m.outcome or "needs_review")
+                 for m in unit_messages}
     reasons: dict[str, str] = {}
     for i, m in enumerate(unit_messages):
         if effective[m.key] != "accepted" or m.standing == "own":

@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline import PipelineError
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline
 
 LEDGER = "ledger.sqlite3"
 KEPT = ("archive",)  # what else of data_dir a restore needs (logs, locks and digests are not)
 
 
-def backup(pipeline, out: Path) -> str:
+def backup(pipeline: Pipeline, out: Path) -> str:
     out = Path(out)
     if (out / LEDGER).exists():
         raise PipelineError(f"{out} already holds a backup; give an empty or new folder")

@@ -205,7 +205,7 @@ def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
         return 2
 
 
-def cmd_backup(pipeline: Pipeline, args) -> int:
+def cmd_backup(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline import PipelineError
     from pipeline.runtime.backup import backup
 
