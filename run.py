@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
+from pipeline import PROJECT_ERRORS
 from pipeline.config import Config, ConfigError, load_config
 
 log = logging.getLogger("summary-mailbox")
@@ -87,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the dataset")
     export.add_argument("--format", choices=["json", "csv", "xlsx"], required=True)
     export.add_argument("--out", type=Path, required=True)
+    backup = commands.add_parser("backup", help="copy the ledger and the mail archive (safe while serve runs)")
+    backup.add_argument("--out", type=Path, required=True, help="an empty or new folder; restore = use it as data_dir")
     commands.add_parser("status", help="a short summary: last poll, counts, outbox backlog, errors")
     review = commands.add_parser("review", help="what needs a person, and the admin's decisions about it")
     actions = review.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -143,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands.run(args, config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except PROJECT_ERRORS as exc:  # a refusal worded for the operator, never a traceback
+        print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from faults import checkpoint
+from outbox import OutboxError
 
 
-class TransientError(Exception):
+class TransientError(OutboxError):
     """Worth trying again later. ``machine`` = the server or the link is at fault (unreachable,
     421, rate limits), not this mail: such failures do not count against the mail's tries."""
 
@@ -25,11 +26,11 @@ class TransientError(Exception):
         self.machine = machine
 
 
-class PermanentError(Exception):
+class PermanentError(OutboxError):
     pass
 
 
-class UncertainError(Exception):
+class UncertainError(OutboxError):
     """The whole message and its final dot were sent, but the server's answer never came back:
     it may have been delivered. Sending it again could deliver it twice."""
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree as ET
 
+from parsers import ParserError
+
 from .detect import OLE_MAGIC, is_encrypted
 from .parsed import LIMIT_FLAG
 
@@ -39,7 +41,7 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, ET.ParseError, KeyError, ValueEr
                 EOFError, NotImplementedError, RuntimeError)
 
 
-class DocxError(Exception):
+class DocxError(ParserError):
     """The document cannot be read; ``str(err)`` is a reason a clerk understands."""
 
 

@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from parsers import ParserError
+
 if sys.platform == "win32":
     resource = None
 else:
@@ -26,7 +28,7 @@ _PREFIX = "summary-legacy-"
 _STALE_AFTER_S = 3600
 
 
-class LegacyError(Exception):
+class LegacyError(ParserError):
     """The converter exists but failed; the message is the reason, in Chinese."""
 
     @property

@@ -22,6 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from parsers import ParserError
+
 from . import memwatch
 
 LIMIT_REASON = "文件解析时超出内存或时间限制，文件可能已损坏或过大"
@@ -36,7 +38,7 @@ class SandboxFailure:
     reason: str
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(ParserError):
     """The machine, not a file: no worker process can be started (fork fails, out of memory or
     processes) or even a trivial call dies. The caller keeps its messages for a later cycle rather
     than blaming each of them."""

@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from parsers import ParserError
+
 from .mailtext import utf8_or_gb18030
 from .parsed import LIMIT_FLAG
 
@@ -28,7 +30,7 @@ class Member:
     data: bytes
 
 
-class ArchiveError(Exception):
+class ArchiveError(ParserError):
     """The archive as a whole cannot be read; the message is the reason, in Chinese."""
 
     @property

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from pipeline import PipelineError
+
 CATEGORIES: dict[str, str] = {
     "county": "县（市）区",
     "zone": "开发区（管理区）",
@@ -32,7 +34,7 @@ DEFAULT_QUOTAS = {"county": 10, "zone": 5, "member": 3, "society": 2, "enterpris
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class ConfigError(Exception):
+class ConfigError(PipelineError):
     """A configuration problem, worded for the operator."""
 
 

@@ -14,8 +14,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from pipeline import PipelineError
 
-class Busy(Exception):
+
+class Busy(PipelineError):
     """Another process holds the lock; the message names it (pid, command) and the file."""
 
 

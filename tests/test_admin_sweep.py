@@ -53,7 +53,7 @@ def season(dovecot, tmp_path_factory):
     # aiosmtpd cannot lose a connection after the final dot: two sent acknowledgments are marked as the
     # outbox marks such a mail (see outbox/queue.py), one to confirm, one to resend
     store = Store(folder / "var" / "ledger.sqlite3")
-    sent = [r["id"] for r in store.outbox() if r["state"] == "sent"]
+    sent = [r.id for r in store.outbox() if r.state == "sent"]
     for mail_id in sent[:2]:
         store.outbox_mark(mail_id, "unconfirmed", error="connection lost after the final dot")
     store.close()
@@ -285,7 +285,7 @@ def _outbox_ids(config_path: Path) -> dict[str, int]:
     store = Store(config_path.parent / "var" / "ledger.sqlite3")
     rows = store.outbox()
     store.close()
-    by_state = {state: [r["id"] for r in rows if r["state"] == state] for state in ("failed", "suppressed",
+    by_state = {state: [r.id for r in rows if r.state == state] for state in ("failed", "suppressed",
                                                                                       "unconfirmed", "sent")}
     assert len(by_state["failed"]) == 1 and by_state["suppressed"] and len(by_state["unconfirmed"]) == 2
     return {"failed": by_state["failed"][0], "suppressed": by_state["suppressed"][0],

@@ -16,7 +16,8 @@ from test_prose import DISTRICT
 
 from parsers.read_file import extract_file
 from parsers.values import normalize_activity
-from pipeline.ledger.store import SCHEMA_VERSION, Store
+from pipeline.ledger.schema import LATEST
+from pipeline.ledger.store import Store
 from run import main
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -186,15 +187,15 @@ def test_reject_counts_none_and_an_old_ledger_opens(tmp_path):
                    " VALUES ('<a@x>', '', '2025-09-20', 'done', 'needs_review', 'submission', '从正文中读出1项活动，待人工确认',"
                    " 'u1')")
     store = Store(path)
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == LATEST
     store.db.execute("INSERT INTO proposals(key, seq, title, start_date) VALUES ('<a@x>', 0, '讲座', '2025-09-15')")
     store.reject_proposals("<a@x>", "重复报送")
     [row] = store.messages()
-    assert row["outcome"] == "needs_review" and "不计入（重复报送）" in row["reason"]
+    assert row.outcome == "needs_review" and "不计入（重复报送）" in (row.reason or "")
     assert store.activities() == [] and store.activity_counts().get("<a@x>", 0) == 0
     store.confirm_proposals("<a@x>", "u1", [{"title": "讲座", "start_date": "2025-09-15", "raw": json.dumps({})}])
     [row] = store.messages()
-    assert row["outcome"] == "accepted" and row["carries_list"] == 1
+    assert row.outcome == "accepted" and row.carries_list is True
     assert [a["title"] for a in store.activities(["<a@x>"])] == ["讲座"] and store.activity_counts()["<a@x>"] == 1
     store.close()
 

@@ -63,6 +63,6 @@ def test_the_console_refuses_a_bad_cell_leaves_out_an_unticked_row_and_rejects(s
     assert not [a for a in after["activities"] if a["message_id"] == second["message_id"]]
     assert "纸质材料已报" in next(m for m in after["messages"] if m["message_id"] == second["message_id"])["reason"]
     store = Store(season.parent / "var" / "ledger.sqlite3")
-    actions = [(r["action"], r["ok"]) for r in store.audit_log()][::-1]
+    actions = [(r.action, r.ok) for r in store.audit_log()][::-1]
     assert actions == [("confirm_proposals", 0), ("confirm_proposals", 1), ("reject_proposals", 1)]
     store.close()

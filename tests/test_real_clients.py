@@ -91,7 +91,7 @@ def test_held_impersonation_shows_in_digest_and_review_and_a_person_decides(buil
     assert main(["--config", str(config), "review", "assign", mid, "fengnan"]) == 0
     store = Store(config.parent / "var" / "ledger.sqlite3")
     try:
-        assert [r["kind"] for r in store.outbox()].count("notice") == 1  # never again on reingest or assign
+        assert [r.kind for r in store.outbox()].count("notice") == 1  # never again on reingest or assign
     finally:
         store.close()
     assert main(["--config", str(config), "export", "--format", "json", "--out", str(tmp_path / "x.json")]) == 0

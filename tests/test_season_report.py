@@ -161,7 +161,7 @@ def test_picks_are_audited_and_make_the_report_final(season, capsys):
         perform(p, "网页:李四", "pick", activity.key, "activity", by="网页:李四")
         with pytest.raises(ReviewError):
             perform(p, "网页:李四", "pick", "no-such-unit", "unit")
-        log = [(r["actor"], r["action"], r["target"], r["ok"]) for r in p.store.audit_log()]
+        log = [(r.actor, r.action, r.target, r.ok) for r in p.store.audit_log()]
     assert log[:3] == [("网页:李四", "pick", "no-such-unit", 0), ("网页:李四", "pick", activity.key, 1),
                        ("网页:李四", "pick", unit.unit_id, 1)]
     _, doc = _report(season)
@@ -172,21 +172,22 @@ def test_picks_are_audited_and_make_the_report_final(season, capsys):
     assert shortlist.units[0].name + "（评分" not in section  # only what was picked
     with Pipeline(config) as p:
         perform(p, "命令行:x", "unpick", unit.unit_id, "unit")
-        assert [r["target"] for r in p.store.picks()] == [activity.key]
+        assert [r.target for r in p.store.picks()] == [activity.key]
 
 
 def test_an_old_ledger_opens_and_gains_the_picks_table(tmp_path):
     from pipeline.ledger import store as store_module
+    from pipeline.ledger.schema import BASE
 
     path = tmp_path / "ledger.sqlite3"
     old = sqlite3.connect(path)
-    old.executescript(store_module.SCHEMA.replace("    standing TEXT                               -- own | forward | unverified (pipeline/judge/decide.py)\n", "    x TEXT\n"))
+    old.executescript(BASE.replace("    standing TEXT                               -- own | forward | unverified (pipeline/judge/decide.py)\n", "    x TEXT\n"))
     old.execute("INSERT INTO audit(at, actor, action, ok) VALUES ('2025-09-01', 'a', 'assign', 1)")
     old.commit()
     old.close()
     store = store_module.Store(path)
     assert store.set_pick("unit", "u1", "甲县", "网页:王") and not store.set_pick("unit", "u1", "甲县", "网页:王")
-    assert [(r["kind"], r["target"], r["actor"]) for r in store.picks()] == [("unit", "u1", "网页:王")]
+    assert [(r.kind, r.target, r.actor) for r in store.picks()] == [("unit", "u1", "网页:王")]
     assert len(store.audit_log()) == 1
     store.close()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import sqlite3
 from collections.abc import Callable
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pipeline.admin import commend, review
 from pipeline.admin.review import ReviewError
 from pipeline.intake.ingest import Progress
+from pipeline.ledger.rows import OutboxRow
 
 if TYPE_CHECKING:
     from pipeline.runtime.app import Pipeline  # the floor above: for the type only
@@ -35,8 +35,8 @@ def command_line_actor() -> str:
         return "命令行"
 
 
-def _outbox_row(pipeline: Pipeline, mail_id: int) -> sqlite3.Row:
-    row = next((r for r in pipeline.store.outbox() if r["id"] == mail_id), None)
+def _outbox_row(pipeline: Pipeline, mail_id: int) -> OutboxRow:
+    row = pipeline.store.outbox_mail(mail_id)
     if row is None:
         raise ReviewError(f"no mail with id {mail_id} (see `outbox list`)")
     return row
@@ -45,8 +45,8 @@ def _outbox_row(pipeline: Pipeline, mail_id: int) -> sqlite3.Row:
 def confirm_delivery(pipeline: Pipeline, mail_id: int) -> str:
     """A person checked that an ``unconfirmed`` mail did arrive."""
     row = _outbox_row(pipeline, mail_id)
-    if row["state"] != "unconfirmed":
-        raise ReviewError(f"mail {mail_id} is {row['state']}, not unconfirmed")
+    if row.state != "unconfirmed":
+        raise ReviewError(f"mail {mail_id} is {row.state}, not unconfirmed")
     pipeline.store.outbox_sent(mail_id, note="送达已由人工确认")
     return f"mail {mail_id} marked sent"
 
@@ -54,8 +54,8 @@ def confirm_delivery(pipeline: Pipeline, mail_id: int) -> str:
 def resend(pipeline: Pipeline, mail_id: int) -> str:
     """Queue a failed, unconfirmed or suppressed mail again and flush the outbox."""
     row = _outbox_row(pipeline, mail_id)
-    if row["state"] in ("pending", "sending", "sent"):
-        raise ReviewError(f"mail {mail_id} is {row['state']}; only failed, unconfirmed or suppressed mail is resent")
+    if row.state in ("pending", "sending", "sent"):
+        raise ReviewError(f"mail {mail_id} is {row.state}; only failed, unconfirmed or suppressed mail is resent")
     pipeline.store.outbox_requeue(mail_id)
     report = pipeline.flush_outbox()
     return f"mail {mail_id} queued again; sent {report.sent} now"

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from pipeline.admin.review import ReviewError
-from pipeline.reporting.export import dataset
 from pipeline.reporting.shortlist import activity_key
 
 if TYPE_CHECKING:
@@ -25,7 +24,7 @@ def _label(pipeline: Pipeline, target: str, kind: str) -> str:
         if unit is None:
             raise ReviewError(f"no unit {target!r} in the registry")
         return unit.name
-    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    data = pipeline.dataset()
     found = next((a for a in data["activities"] if activity_key(a) == target), None)
     if found is None:
         raise ReviewError(f"no current activity {target!r} (the unit may have sent a new list)")
@@ -42,7 +41,7 @@ def pick(pipeline: Pipeline, target: str, kind: str, by: str = "") -> str:
 def unpick(pipeline: Pipeline, target: str, kind: str) -> str:
     if kind not in KINDS:
         raise ReviewError(f"kind must be unit or activity, not {kind!r}")
-    label = next((r["label"] for r in pipeline.store.picks() if r["kind"] == kind and r["target"] == target), target)
+    label = next((r.label for r in pipeline.store.picks() if r.kind == kind and r.target == target), target) or target
     if not pipeline.store.drop_pick(kind, target):
         raise ReviewError(f"{label} is not on the list")
     return f"{label} 移出拟表扬名单"

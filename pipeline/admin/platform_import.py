@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from parsers.platform_list import PlatformList, read_platform_file
 from parsers.sandbox import SandboxFailure
 from pipeline.admin.review import ReviewError
-from pipeline.reporting.export import dataset
 
 if TYPE_CHECKING:
     from pipeline.runtime.app import Pipeline  # the floor above: for the type only
@@ -39,7 +38,7 @@ def import_platform_list(pipeline: Pipeline, path: str | Path) -> str:
     rows = [_row_dict(r) for r in result.rows]
     pipeline.store.replace_platform_list(path.name, hashlib.sha256(data).hexdigest(), result.sheet,
                                          result.columns, result.notes, rows)
-    data_now = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    data_now = pipeline.dataset()
     return summary_line(path.name, data_now, result)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-import sqlite3
 from typing import TYPE_CHECKING
 
 from pipeline.intake.ingest import CycleReport
-from pipeline.ledger.store import ACTIVITY_COLUMNS
+from pipeline.ledger.proposals import ACTIVITY_COLUMNS
+from pipeline.ledger.rows import MessageRow
 from pipeline.reporting.review_queue import (  # noqa: F401  (re-exported: the command line and console use them)
     ReviewError,
     ReviewItem,
@@ -48,19 +48,23 @@ def _reprocess_keys(pipeline: Pipeline, keys: list[str], ack_suffix: str | None)
 
 def reprocess(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
-    report = _reprocess_keys(pipeline, [row["key"]], None)
-    return f"reprocessed {row['message_id'] or row['key']}: " + describe(pipeline, row["key"]) + f" ({report.line()})"
+    report = _reprocess_keys(pipeline, [row.key], None)
+    return f"reprocessed {row.ident}: " + describe(pipeline, row.key) + f" ({report.line()})"
 
 
-def _sender_to_remember(pipeline: Pipeline, row: sqlite3.Row) -> str | None:
-    """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender."""
+def _sender_to_remember(pipeline: Pipeline, key: str) -> str | None:
+    """The address to attribute to the unit: the sender, or for mail the office forwarded, the original sender
+    (as ingestion read the mail, whatever an admin decided about it since)."""
+    row = pipeline.store.ingested(key)
+    if row is None:
+        return None
     office = pipeline.config.own_addresses | set(pipeline.config.admins)
-    sender = (row["sender"] or "").lower()
-    forwarded = row["kind"] == "submission" and (row["standing"] == "forward" or "转发" in (row["reason"] or ""))
+    sender = (row.sender or "").lower()
+    forwarded = row.kind == "submission" and (row.standing == "forward" or "转发" in (row.reason or ""))
     if sender and sender not in office and not forwarded:
         return sender
     try:
-        raw = pipeline.archive.get(row["sha256"])
+        raw = pipeline.archive.get(row.sha256)
     except OSError as exc:
         raise ReviewError(f"the archived copy of this mail cannot be read ({exc}); fetch it again with "
                           "`reingest --since … --until …` (from the server), then assign it") from None
@@ -79,8 +83,8 @@ def assign(pipeline: Pipeline, ident: str, unit_id: str) -> str:
     if unit is None:
         raise ReviewError(f"no unit {unit_id!r} in the registry {pipeline.config.campaign.units}")
     row = find_message(pipeline.store, ident)
-    address = _sender_to_remember(pipeline, row)
-    if address is None and not row["sender"]:
+    address = _sender_to_remember(pipeline, row.key)
+    if address is None and not row.sender:
         raise ReviewError("this mail has no sender address (no From header), so there is no address to attribute "
                           "to the unit; ask the unit to send it again from its own address, or dismiss it")
     if address is None:
@@ -90,24 +94,24 @@ def assign(pipeline: Pipeline, ident: str, unit_id: str) -> str:
     if owner is not None and owner.unit_id != unit.unit_id:
         raise ReviewError(f"{address} is registered for {owner.name} ({owner.unit_id}) in the registry; "
                           "change the registry instead")
-    pipeline.store.remember_sender(address, unit.unit_id, row["key"])
-    pipeline.store.undismiss(row["key"])
+    pipeline.store.remember_sender(address, unit.unit_id, row.key)
+    pipeline.store.undismiss(row.key)
     # the message itself, and the sender's other mail that found no unit, read again with the new knowledge
-    keys = [row["key"]] + [r["key"] for r in pipeline.store.messages()
-                           if r["key"] != row["key"] and (r["sender"] or "").lower() == address
-                           and r["unit_id"] is None and r["kind"] == "submission"]
-    already = row["unit_id"] == unit.unit_id
+    keys = [row.key] + [r.key for r in pipeline.store.messages()
+                        if r.key != row.key and (r.sender or "").lower() == address
+                        and r.unit_id is None and r.kind == "submission"]
+    already = row.unit_id == unit.unit_id
     report = _reprocess_keys(pipeline, keys, None if already else f"assigned-{unit.unit_id}")
-    after = pipeline.store.message(row["key"]) or row
+    after = pipeline.store.message(row.key) or row
     note = ""
-    if after["unit_id"] != unit.unit_id:
-        other = pipeline.registry.get(after["unit_id"])
-        note = (f"; NOTE: its content names {other.name if other else after['unit_id']}, which ingestion preferred"
-                if after["unit_id"] else "; NOTE: still without a unit")
-    log.info("review: %s assigned to %s (address %s remembered)", row["key"], unit.unit_id, address)
-    return (f"{row['message_id'] or row['key']} assigned to {unit.name} ({unit.unit_id}); mail from {address} "
+    if after.unit_id != unit.unit_id:
+        other = pipeline.registry.get(after.unit_id)
+        note = (f"; NOTE: its content names {other.name if other else after.unit_id}, which ingestion preferred"
+                if after.unit_id else "; NOTE: still without a unit")
+    log.info("review: %s assigned to %s (address %s remembered)", row.key, unit.unit_id, address)
+    return (f"{row.ident} assigned to {unit.name} ({unit.unit_id}); mail from {address} "
             f"is attributed to it from now on; {len(keys)} message(s) reprocessed: "
-            + describe(pipeline, row["key"]) + note + f" ({report.line()})")
+            + describe(pipeline, row.key) + note + f" ({report.line()})")
 
 
 def dismiss(pipeline: Pipeline, ident: str, reason: str) -> str:
@@ -115,26 +119,24 @@ def dismiss(pipeline: Pipeline, ident: str, reason: str) -> str:
     if not reason:
         raise ReviewError("give a reason: --reason '…' (it shows in the export and the workbook)")
     row = find_message(pipeline.store, ident)
-    pipeline.store.dismiss(row["key"], reason[:500])
-    log.info("review: %s dismissed: %s", row["key"], reason)
-    return f"{row['message_id'] or row['key']} dismissed: it now shows as ignored (管理员已排除：{reason})"
+    pipeline.store.dismiss(row.key, reason[:500])
+    log.info("review: %s dismissed: %s", row.key, reason)
+    return f"{row.ident} dismissed: it now shows as ignored (管理员已排除：{reason})"
 
 
 def restore(pipeline: Pipeline, ident: str) -> str:
     row = find_message(pipeline.store, ident)
-    if not pipeline.store.undismiss(row["key"]):
-        raise ReviewError(f"{row['message_id'] or row['key']} was not dismissed")
-    return f"{row['message_id'] or row['key']} restored: " + describe(pipeline, row["key"])
+    if not pipeline.store.undismiss(row.key):
+        raise ReviewError(f"{row.ident} was not dismissed")
+    return f"{row.ident} restored: " + describe(pipeline, row.key)
 
 
 def describe(pipeline: Pipeline, key: str) -> str:
-    from pipeline.reporting.export import dataset
-
     row = pipeline.store.message(key)
     if row is None:
         return "no longer in the ledger"
-    ident = row["message_id"] or row["key"]
-    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    ident = row.ident
+    data = pipeline.dataset()
     m = next((m for m in data["messages"] if m["message_id"] == ident), None)
     if m is None:
         return "not in the dataset"
@@ -150,10 +152,10 @@ _FORMATS = {"online": "online", "offline": "offline", "hybrid": "hybrid", "线�
             "线上线下": "hybrid", "混合": "hybrid"}
 
 
-def _proposal_rows(pipeline: Pipeline, row: sqlite3.Row) -> list[dict]:
+def _proposal_rows(pipeline: Pipeline, row: MessageRow) -> list[dict]:
     """What a confirmation starts from: the rows ingestion proposed, else those confirmed before (re-edited)."""
     store = pipeline.store
-    found = store.proposals([row["key"]]) or store.confirmed(row["key"])
+    found = store.proposals([row.key]) or store.confirmed(row.key)
     columns = ACTIVITY_COLUMNS + ("confidence", "evidence")
     return [{c: r[c] for c in columns} for r in found]
 
@@ -205,8 +207,8 @@ def _edited_value(name: str, value: str, year: int, edit: str) -> dict:
 def confirm_proposals(pipeline: Pipeline, ident: str, edits: list[str] | None = None, drop: list[int] | None = None) -> str:
     """The message's proposed rows, corrected where asked, become the unit's activities."""
     row = find_message(pipeline.store, ident)
-    name = row["message_id"] or row["key"]
-    if row["unit_id"] is None:
+    name = row.ident
+    if row.unit_id is None:
         raise ReviewError(f"{name} has no unit yet: run `review assign {name} UNIT_ID` first, then confirm")
     rows = _proposal_rows(pipeline, row)
     if not rows:
@@ -222,21 +224,21 @@ def confirm_proposals(pipeline: Pipeline, ident: str, edits: list[str] | None = 
     kept = [r for i, r in enumerate(rows, 1) if i not in dropped]
     if not kept:
         raise ReviewError("every row is dropped: use `review reject` to count none of them")
-    pipeline.store.confirm_proposals(row["key"], row["unit_id"], kept)
-    unit = pipeline.registry.get(row["unit_id"])
-    log.info("review: %s proposals confirmed (%d rows, %d edits)", row["key"], len(kept), len(changes))
-    return (f"{name}: {len(kept)} activities confirmed for {unit.name if unit else row['unit_id']}"
+    pipeline.store.confirm_proposals(row.key, row.unit_id, kept)
+    unit = pipeline.registry.get(row.unit_id)
+    log.info("review: %s proposals confirmed (%d rows, %d edits)", row.key, len(kept), len(changes))
+    return (f"{name}: {len(kept)} activities confirmed for {unit.name if unit else row.unit_id}"
             + (f" ({len(changes)} cell(s) corrected, {len(dropped)} row(s) left out)" if changes or dropped else "")
-            + "; " + describe(pipeline, row["key"]))
+            + "; " + describe(pipeline, row.key))
 
 
 def reject_proposals(pipeline: Pipeline, ident: str, reason: str = "") -> str:
     """None of the message's proposed rows count; the message keeps what ingestion concluded."""
     row = find_message(pipeline.store, ident)
-    name = row["message_id"] or row["key"]
+    name = row.ident
     if not _proposal_rows(pipeline, row):
         raise ReviewError(f"nothing to reject: no rows were read from the prose or scans of {name}")
     reason = " ".join((reason or "").split())[:500] or "不计入"
-    pipeline.store.reject_proposals(row["key"], reason)
-    log.info("review: %s proposals rejected: %s", row["key"], reason)
-    return f"{name}: the rows read from its prose or scans do not count ({reason}); " + describe(pipeline, row["key"])
+    pipeline.store.reject_proposals(row.key, reason)
+    log.info("review: %s proposals rejected: %s", row.key, reason)
+    return f"{name}: the rows read from its prose or scans do not count ({reason}); " + describe(pipeline, row.key)

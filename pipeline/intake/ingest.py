@@ -24,13 +24,14 @@ from parsers.read_mail import MailContent, attachment_label, read_attachment, re
 from parsers.same_activity import dedupe_activities
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, standing, unit_views
+from pipeline.campaign.standing import current_list_keys, message_statuses, unit_views
 from pipeline.config import Config
 from pipeline.failures import is_machine_fault
 from pipeline.intake.mail_archive import Archive
 from pipeline.intake.mailbox import Fetched, header_date, message_key, open_source
 from pipeline.judge.decide import Context, decide, unreadable_result
 from pipeline.ledger.records import Arrival, MessageResult
+from pipeline.ledger.rows import MessageRow
 from pipeline.ledger.store import Store
 from pipeline.outbound.replies import build_ack, build_notice
 
@@ -94,7 +95,7 @@ class Ingestor:
             keys = self._take(source, source.fetch_between(since, until), report)
         in_range = set(self.store.keys_received_between(since.isoformat(), until.isoformat()))
         return [k for k in dict.fromkeys(keys)
-                if k in in_range or (self.store.message(k) or {"received_at": None})["received_at"] is None]
+                if k in in_range or _no_date(self.store.ingested(k))]
 
     def _take(self, source, batches: Iterable, report: CycleReport) -> list[str]:
         """Archive, then record, each batch the source yields; the keys of the messages seen."""
@@ -134,8 +135,8 @@ class Ingestor:
             statuses = message_statuses(rows)
             # another address's list does not replace the one the unit's own address sent (campaign._vouched)
             held = standing_ != "own" and any(
-                view["unit_id"] == unit_id and statuses[view["key"]].status_for(unit_id) == "accepted"
-                and standing(view) == "own" and view["carries_list"] for r in rows for view in unit_views(r))
+                view.unit_id == unit_id and statuses[view.key].status_for(unit_id) == "accepted"
+                and view.standing == "own" and view.carries_list for r in rows for view in unit_views(r))
             if result.outcome == "accepted" and carries_list and not held:
                 out[unit_id] = count
             else:
@@ -146,9 +147,9 @@ class Ingestor:
         park = attempts >= self.config.extraction.max_attempts
         result = None
         if park:
-            row = self.store.message(key)
-            when = _parse_time(row["received_at"] if row else None) or _parse_time(arrival)
-            raw = self.archive.get(row["sha256"]) if row and self.archive.has(row["sha256"]) else None
+            row = self.store.ingested(key)
+            when = _parse_time(row.received_at if row else None) or _parse_time(arrival)
+            raw = self.archive.get(row.sha256) if row and self.archive.has(row.sha256) else None
             result = unreadable_result(key, reason, raw, when, self.config.campaign.tz)
         self.store.record_failure(key, reason, park, result)
         checkpoint("failure_recorded")
@@ -172,28 +173,28 @@ class Ingestor:
             checkpoint("parse_after")
             for (row, attempts, _), content in zip(work, contents):
                 if isinstance(content, SandboxFailure):
-                    self._fail(row["key"], attempts, content.reason, row["arrival_at"], report)
+                    self._fail(row.key, attempts, content.reason, row.arrival_at, report)
                     continue
                 try:
-                    self.store.mark_in_process(row["key"])  # a death from here to the commit is charged to it
-                    result = decide(content, ctx, _parse_time(row["arrival_at"]))
+                    self.store.mark_in_process(row.key)  # a death from here to the commit is charged to it
+                    result = decide(content, ctx, _parse_time(row.arrival_at))
                     if result.kind == "submission" and result.unit_id:
                         result.general_activities = dedupe_activities(content.general_activities)
                     checkpoint("decide_after")
                     outgoing = None
                     if result.kind == "submission":
-                        dedupe = f"ack:{row['key']}" + (f":{ack_suffix}" if ack_suffix else "")
-                        outgoing = build_ack(row["key"], result, self.config, self.registry,
+                        dedupe = f"ack:{row.key}" + (f":{ack_suffix}" if ack_suffix else "")
+                        outgoing = build_ack(row.key, result, self.config, self.registry,
                                              self._reported_after(result), dedupe)
-                    notices = self._notices(row["key"], result)
+                    notices = self._notices(row.key, result)
                     checkpoint("render_after")
-                    self.store.commit_message(row["key"], result, outgoing, notices)
+                    self.store.commit_message(row.key, result, outgoing, notices)
                     checkpoint("commit_after")
                 except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
                     if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
                         raise
-                    log.exception("message %s: unexpected error", row["key"])
-                    self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
+                    log.exception("message %s: unexpected error", row.key)
+                    self._fail(row.key, attempts, f"{type(exc).__name__}: {exc}", row.arrival_at, report)
                     continue
                 report.processed += 1
                 report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
@@ -206,7 +207,7 @@ class Ingestor:
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
         reading of the message only, never on a reingest or a reprocess."""
-        if (self.store.message(key) or {"processed_at": 1})["processed_at"]:
+        if _processed_before(self.store.ingested(key)):
             return []
         units = [p.unit_id for p in result.parts if p.standing == "unverified"] or \
             ([result.unit_id] if result.unit_id and result.standing == "unverified" and not result.parts else [])
@@ -214,8 +215,8 @@ class Ingestor:
         for unit_id in units:
             rows = self.store.unit_messages(unit_id)
             statuses = message_statuses(rows)
-            own_data = any(view["unit_id"] == unit_id and statuses[view["key"]].status_for(unit_id) == "accepted"
-                           and standing(view) == "own" for r in rows for view in unit_views(r))
+            own_data = any(view.unit_id == unit_id and statuses[view.key].status_for(unit_id) == "accepted"
+                           and view.standing == "own" for r in rows for view in unit_views(r))
             notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data, unit_id=unit_id)
             if notice:
                 notices.append(notice)
@@ -239,7 +240,7 @@ class Ingestor:
                     contents = reading.result()
                 except SandboxUnavailable as exc:
                     # the machine's fault, not the messages': give their attempts back and stop this cycle
-                    self.store.unclaim([row["key"] for row, _, _ in work])
+                    self.store.unclaim([row.key for row, _, _ in work])
                     report.sandbox_error = str(exc)
                     log.error("parsers cannot run (%s): %d message(s) stay pending, untouched; next cycle retries",
                               exc, len(self.store.pending()))
@@ -250,7 +251,7 @@ class Ingestor:
                 yield chunk, work, contents
                 if self.stop_requested and upcoming is not None:  # read, but not to be decided now
                     wait([upcoming[2]])
-                    self.store.unclaim([row["key"] for row, _, _ in upcoming[1]])
+                    self.store.unclaim([row.key for row, _, _ in upcoming[1]])
                     return
         finally:
             if ahead is not None:
@@ -259,17 +260,17 @@ class Ingestor:
     def _start_read(self, chunk, reader: Reader, ahead: ThreadPoolExecutor | None, report: CycleReport):
         """Claim a batch (an attempt counted for each message) and hand it to the parsers."""
         work = []
-        claimed = self.store.claim_many([row["key"] for row in chunk])
+        claimed = self.store.claim_many([row.key for row in chunk])
         for row in chunk:
-            attempts = claimed[row["key"]]
+            attempts = claimed[row.key]
             checkpoint("claim_after")
             if attempts > self.config.extraction.max_attempts:
-                self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
+                self._fail(row.key, attempts, "多次处理均失败（处理时程序中断）", row.arrival_at, report)
                 continue
             try:
-                work.append((row, attempts, self.archive.get(row["sha256"])))
+                work.append((row, attempts, self.archive.get(row.sha256)))
             except OSError as exc:
-                self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
+                self._fail(row.key, attempts, f"原始邮件文件缺失：{exc}", row.arrival_at, report)
         checkpoint("parse_before")
         raws = [raw for _, _, raw in work]
         if ahead is not None:
@@ -284,6 +285,15 @@ class Ingestor:
     def _remembered(self) -> dict[str, str]:
         """Sender addresses an admin attributed to a unit (``review assign``)."""
         return self.store.remembered_senders()
+
+
+def _no_date(row: MessageRow | None) -> bool:
+    return row is None or row.received_at is None
+
+
+def _processed_before(row: MessageRow | None) -> bool:
+    """Read at least once before (a missing row counts as read: send nothing twice)."""
+    return row is None or row.processed_at is not None
 
 
 class Reader:

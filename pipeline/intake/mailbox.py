@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from faults import checkpoint
+from pipeline import PipelineError
 from pipeline.config import MailboxConfig
 from pipeline.intake.mail_archive import sha256_hex
 
@@ -69,7 +70,7 @@ class Fetched:
     arrival_at: datetime | None
 
 
-class MailSourceError(Exception):
+class MailSourceError(PipelineError):
     """The mailbox could not be reached or read; worded for the operator."""
 
     temporary = False  # a passing fault (a deadline, a dropped connection): the next cycle carries on

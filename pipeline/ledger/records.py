@@ -100,7 +100,7 @@ class MessageResult:
 
 @dataclass
 class Outgoing:
-    kind: str  # ack | digest | reminder
+    kind: str  # ack | notice | digest | reminder
     dedupe: str  # unique: the same dedupe key is never queued twice
     recipients: list[str]
     subject: str

@@ -9,7 +9,6 @@ reminders sent; outgoing mail that failed. ``as_of`` gives the state at the end 
 """
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections import Counter
@@ -17,17 +16,16 @@ from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
-from pipeline.campaign.standing import MessageRow
 from pipeline.config import CATEGORIES
 from pipeline.judge.trust import AUTH_FLAG, SENDER_FLAG
 from pipeline.ledger.records import Outgoing
+from pipeline.ledger.rows import MessageRow
 from pipeline.ledger.store import Store
 from pipeline.outbound.reminders import reminders_between
 from pipeline.reporting.chart import SHORT_LABELS
-from pipeline.reporting.export import dataset
 from pipeline.reporting.review_queue import console_url, questions, review_items
 from pipeline.reporting.wording import STATUS_CN, cn_date, short_time
 from pipeline.reporting.workbook import write_workbook
@@ -92,19 +90,19 @@ def category_progress(units: list[dict]) -> list[dict]:
     return categories
 
 
-def _new_messages(data: dict, ledger: Mapping[str, MessageRow], names: dict, *, since: datetime, cutoff: datetime,
-                  by_arrival: bool) -> list[dict]:
+def _new_messages(data: dict, ledger: Mapping[str, MessageRow], names: dict, *, since: datetime,
+                  cutoff: datetime, by_arrival: bool) -> list[dict]:
     """Submissions and questions that arrived in the window, each with its activity count."""
     per_message = Counter(a["message_id"] for a in data["activities"])
     new = []
     for m in data["messages"]:
         row = ledger.get(m["message_id"])
-        if row is None or (m["status"] == "ignored" and row["kind"] != "question"):
+        if row is None or (m["status"] == "ignored" and row.kind != "question"):
             continue
-        moment = _parse(row["first_seen_at"]) if by_arrival else _parse(m["received_at"])
+        moment = _parse(row.first_seen_at) if by_arrival else _parse(m["received_at"])
         if moment is None or not (since < moment <= cutoff):
             continue
-        status = "来信咨询" if row["kind"] == "question" else STATUS_CN.get(m["status"], m["status"])
+        status = "来信咨询" if row.kind == "question" else STATUS_CN.get(m["status"], m["status"])
         new.append(dict(when=short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
                         subject=m["subject"], status=status, activities=per_message[m["message_id"]],
                         late=m["late"]))
@@ -112,25 +110,25 @@ def _new_messages(data: dict, ledger: Mapping[str, MessageRow], names: dict, *, 
 
 
 def _undelivered(store: Store) -> list[dict]:
-    return [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
-                 error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
+    return [dict(to=", ".join(r.recipients), subject=r.subject,
+                 error=f"{OUTBOX_PROBLEM_CN.get(r.state, r.state)}：{r.last_error or ''}")
             for r in store.outbox_problems()]
 
 
 def _trust_items(data: dict, ledger: Mapping[str, MessageRow], names: dict, store: Store) -> list[dict]:
     """Submissions whose sender could not be vouched for (pipeline/judge/trust.py), and what became of them."""
-    noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
+    noticed = {r.message_key for r in store.outbox() if r.kind == "notice"}
     items = []
     for m in data["messages"]:
         row = ledger.get(m["message_id"])
         if row is None or m["status"] == "ignored":
             continue
-        flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))]
+        flags = [n for n in row.notes if n.startswith((SENDER_FLAG, AUTH_FLAG))]
         if not flags:
             continue
         if m["status"] == "needs_review" and m["unit_id"]:
             flags.append("待人工确认，未替换该单位原有数据")
-        if row["key"] in noticed:
+        if row.key in noticed:
             flags.append("已通知该单位登记邮箱")
         items.append(dict(when=short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
                           unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
@@ -164,7 +162,7 @@ def digest_context(pipeline: Pipeline, data: dict, today: date, *, since: dateti
     units = data["units"]
     names = {u["unit_id"]: u["name"] for u in units}
     emails = {u.unit_id: "、".join(u.emails) for u in registry.units}
-    ledger = {(r["message_id"] or r["key"]): r for r in store.messages()}  # the export's rows, keyed alike
+    ledger = {r.ident: r for r in store.messages()}  # the export's rows, keyed alike
     review = review_items(pipeline, data)
     first_reminder_day = since.astimezone(config.campaign.tz).date() + timedelta(days=1) if by_arrival else today
     return dict(
@@ -225,7 +223,7 @@ def build_digest(pipeline: Pipeline, as_of: date | None, dedupe: str, *, now: da
     else:  # a given day: what is dated that day
         since = datetime.combine(today, time.min, tz)
         cutoff, by_arrival = since + timedelta(days=1), False
-    data = dataset(config, pipeline.registry, pipeline.store, today)
+    data = pipeline.dataset(today)
     context = digest_context(pipeline, data, today, since=since, cutoff=cutoff, by_arrival=by_arrival)
     chart = None
     try:
@@ -244,11 +242,11 @@ def build_digest(pipeline: Pipeline, as_of: date | None, dedupe: str, *, now: da
         workbook = book.read_bytes()
     subject = (f"【{config.campaign.name}】每日汇总 {context['today']}：已报送 {context['submitted']}/"
                f"{context['total_units']}，待核查 {len(context['review'])}")
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
                       to=config.admins or [config.sender_address], subject=subject, text=text, html=html,
                       auto_submitted="auto-generated",
                       inline_images=[(CHART_CID, chart, "png")] if chart else [],
-                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)])
+                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)]))
     return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message)), context
 
 
@@ -262,7 +260,7 @@ def send_digest(pipeline: Pipeline, as_of: date | None, *, dry_run: bool = False
     today = as_of or now.astimezone(config.campaign.tz).date()
     since = None
     if scheduled:
-        last = _parse(pipeline.store.get_state("last_digest_at"))
+        last = pipeline.store.last_digest_at()
         since = last if last and last < now else now - timedelta(days=1)
     stamp = "" if scheduled else f":{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
     outgoing, _ = build_digest(pipeline, as_of, f"digest:{today.isoformat()}{stamp}", now=now, since=since)
@@ -273,7 +271,7 @@ def send_digest(pipeline: Pipeline, as_of: date | None, *, dry_run: bool = False
         return f"digest written to {path}" + ("" if config.admins else " (no admins configured)")
     queued = pipeline.store.enqueue(outgoing)
     if scheduled and queued:
-        pipeline.store.set_state("last_digest_at", now.astimezone(timezone.utc).isoformat())
+        pipeline.store.set_last_digest_at(now.astimezone(timezone.utc))
     report = pipeline.flush_outbox()
     return (f"digest for {today} queued for {', '.join(config.admins)}; sent {report.sent}" if queued
             else f"digest for {today} was already sent")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
 from pipeline.campaign.registry import Registry
 from pipeline.config import Config
@@ -87,10 +87,10 @@ def build_ack(key: str, result: MessageResult, config: Config, registry: Registr
     text, html = render("ack", **context)
     dedupe = dedupe or f"ack:{key}"
     subject = ack_subject(result, unit.name if unit else None)
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动回复）", to=[to],
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动回复）", to=[to],
                       subject=subject, text=text, html=html,
                       in_reply_to=None if forwarded_by_office else result.message_id,
-                      references=result.references, auto_submitted="auto-replied")
+                      references=result.references, auto_submitted="auto-replied"))
     return Outgoing("ack", dedupe, [to], subject, to_wire(message), key)
 
 
@@ -110,6 +110,6 @@ def build_notice(key: str, result: MessageResult, config: Config, registry: Regi
                         replaced_nothing=replaced_nothing)
     dedupe = f"notice:{key}" if unit.unit_id == result.unit_id else f"notice:{key}:{unit.unit_id}"
     subject = f"【请留意】有人以{unit.name}名义报送了材料"
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动通知）", to=to,
-                      subject=subject, text=text, html=html, auto_submitted="auto-generated")
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动通知）", to=to,
+                      subject=subject, text=text, html=html, auto_submitted="auto-generated"))
     return Outgoing("notice", dedupe, to, subject, to_wire(message), key)

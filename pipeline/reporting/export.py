@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, parts_of, unit_progress
+from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
 from pipeline.config import Config
 from pipeline.ledger.store import Store
 from pipeline.reporting.platform import platform_view
@@ -37,7 +37,7 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     """The export; with ``as_of``, only mail received by the end of that day (campaign time zone)."""
     rows = store.messages()
     if as_of is not None:
-        rows = [m for m in rows if (m["received_at"] or m["arrival_at"] or "")[:10] <= as_of.isoformat()]
+        rows = [m for m in rows if m.received[:10] <= as_of.isoformat()]
     statuses = message_statuses(rows)
     counts = store.unit_activity_counts()  # per (message key, unit); filtered rows never ask for the others
     progress = unit_progress(registry, config.campaign.quotas, rows, statuses, counts)
@@ -46,23 +46,23 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
     for f in store.files():
         files_by_key.setdefault(f["key"], []).append(
             {"name": f["name"], "kind": f["kind"], "status": f["status"], "error": f["error"]})
-    message_id = {m["key"]: (m["message_id"] or m["key"]) for m in rows}
-    proposed = proposed_activities(store, {m["key"]: m["unit_id"] for m in rows}, message_id)
+    message_id = {m.key: m.ident for m in rows}
+    proposed = proposed_activities(store, {m.key: m.unit_id for m in rows}, message_id)
 
     messages = []
     for m in rows:
-        status = statuses[m["key"]]
+        status = statuses[m.key]
         item = {
-            "message_id": message_id[m["key"]], "received_at": m["received_at"] or m["arrival_at"],
-            "sender": m["sender"] or "", "subject": m["subject"] or "", "status": status.status,
-            "reason": status.reason, "unit_id": m["unit_id"] if status.status != "ignored" else None,
-            "late": bool(m["late"]), "files": files_by_key.get(m["key"], []),
+            "message_id": m.ident, "received_at": m.received_at or m.arrival_at,
+            "sender": m.sender or "", "subject": m.subject or "", "status": status.status,
+            "reason": status.reason, "unit_id": m.unit_id if status.status != "ignored" else None,
+            "late": bool(m.late), "files": files_by_key.get(m.key, []),
         }
-        if status.status != "ignored" and parts_of(m):  # several units' files: what counts for whom
-            item["parts"] = [{"unit_id": p["unit_id"], "status": status.status_for(p["unit_id"]),
-                              "files": p["files"], "activities": p["activities"]} for p in parts_of(m)]
-        if status.status == "needs_review" and proposed.get(m["key"]):
-            item["proposed_activities"] = proposed[m["key"]]
+        if status.status != "ignored" and m.parts:  # several units' files: what counts for whom
+            item["parts"] = [{"unit_id": p.unit_id, "status": status.status_for(p.unit_id),
+                              "files": list(p.files), "activities": p.activities} for p in m.parts]
+        if status.status == "needs_review" and proposed.get(m.key):
+            item["proposed_activities"] = proposed[m.key]
         messages.append(item)
     keys = sorted(set(current.values()))
     # a mail of two units holds both units' rows: each counts for its own unit only

@@ -12,11 +12,11 @@ it is, and add a word when a group is missed.
 """
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
+
+from pipeline.ledger.rows import MessageRow
 
 # kind -> words in a heading; checked in this order (典型案例 before 成效: "典型案例及成效")
 SECTION_WORDS: list[tuple[str, tuple[str, ...]]] = [
@@ -83,21 +83,17 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE.findall(text or "") if len(s.strip()) > 1]
 
 
-def unit_narratives(data: Mapping[str, Any],
-                    ledger_rows: Iterable[Mapping[str, Any] | sqlite3.Row]) -> dict[str, UnitNarrative]:
+def unit_narratives(data: Mapping[str, Any], ledger_rows: Iterable[MessageRow]) -> dict[str, UnitNarrative]:
     """unit_id -> the narrative of its newest accepted message that has one (``ledger_rows``: the
-    ledger's messages, whose ``narrative`` column holds the sections as JSON)."""
-    stored = {(r["message_id"] or r["key"]): r["narrative"] for r in ledger_rows}
+    ledger's messages, each with its narrative sections)."""
+    stored = {r.ident: r.narrative for r in ledger_rows}
     units = {u["unit_id"]: u for u in data["units"]}
     out: dict[str, UnitNarrative] = {}
     for m in sorted(data["messages"], key=lambda m: m["received_at"] or ""):
         unit = units.get(m["unit_id"] or "")
         if unit is None or m["status"] != "accepted":
             continue
-        try:
-            raw = json.loads(stored.get(m["message_id"]) or "{}")
-        except ValueError:
-            continue
+        raw = stored.get(m["message_id"]) or {}
         sections: dict[str, list[tuple[str, str]]] = {}
         for heading, text in (raw.items() if isinstance(raw, dict) else []):
             kind = section_kind(heading)

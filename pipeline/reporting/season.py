@@ -6,13 +6,13 @@ call here, so their numbers equal the export of the same moment.
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
 from pipeline.campaign.registry import Registry
 from pipeline.config import CATEGORIES, Config
+from pipeline.ledger.rows import PickRow
 from pipeline.ledger.store import Store
 from pipeline.reporting.export import dataset
 from pipeline.reporting.narratives import UnitNarrative, unit_narratives
@@ -61,7 +61,7 @@ class Season:
 def declared_flags(store: Store, data: Mapping[str, Any]) -> dict[str, bool | None]:
     """activity_key -> what the unit's own 是否平台填报 column says, for the current activities."""
     wanted = {a["message_id"] for a in data["activities"]}
-    keys = sorted(r["key"] for r in store.messages() if (r["message_id"] or r["key"]) in wanted)
+    keys = sorted(r.key for r in store.messages() if r.ident in wanted)
     out: dict[str, bool | None] = {}
     for row in store.activities(keys):
         try:
@@ -73,26 +73,28 @@ def declared_flags(store: Store, data: Mapping[str, Any]) -> dict[str, bool | No
     return out
 
 
-def resolve_picks(rows: Iterable[Mapping[str, Any] | sqlite3.Row], shortlist: Shortlist) -> Picks:
+def resolve_picks(rows: Iterable[PickRow], shortlist: Shortlist) -> Picks:
     units = {c.unit_id: c for c in shortlist.units}
     activities = {c.key: c for c in shortlist.activities}
     picks = Picks()
     for row in rows:
-        picks.chosen.add((row["kind"], row["target"]))
-        if row["kind"] == "unit" and row["target"] in units:
-            picks.units.append(units[row["target"]])
-        elif row["kind"] == "activity" and row["target"] in activities:
-            picks.activities.append(activities[row["target"]])
+        picks.chosen.add((row.kind, row.target))
+        if row.kind == "unit" and row.target in units:
+            picks.units.append(units[row.target])
+        elif row.kind == "activity" and row.target in activities:
+            picks.activities.append(activities[row.target])
         else:
-            picks.gone.append(row["label"] or row["target"])
+            picks.gone.append(row.label or row.target)
     order = {id(c): i for i, c in enumerate([*shortlist.units, *shortlist.activities])}
     picks.units.sort(key=lambda c: order[id(c)])
     picks.activities.sort(key=lambda c: order[id(c)])
     return picks
 
 
-def load_season(config: Config, registry: Registry, store: Store, as_of: date | None = None) -> Season:
-    data = dataset(config, registry, store, as_of)
+def load_season(config: Config, registry: Registry, store: Store, as_of: date | None = None,
+                data: dict[str, Any] | None = None) -> Season:
+    """``data``: the dataset already at hand (the console's, cached per ledger change), else made here."""
+    data = data if data is not None else dataset(config, registry, store, as_of)
     narratives = unit_narratives(data, store.messages())
     declared = declared_flags(store, data)
     shortlist = build_shortlist(data, narratives, declared)

@@ -9,7 +9,7 @@ from pathlib import Path
 from pipeline import failures
 from pipeline.config import Config
 from pipeline.intake.mailbox import MailSourceError
-from pipeline.reporting.export import WRITERS, dataset
+from pipeline.reporting.export import WRITERS
 from pipeline.runtime.app import Pipeline
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ def cmd_reingest(pipeline: Pipeline, args: argparse.Namespace) -> int:
 
 
 def cmd_export(pipeline: Pipeline, args: argparse.Namespace) -> int:
-    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+    data = pipeline.dataset()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for path in WRITERS[args.format](data, args.out):
         print(path)
@@ -45,10 +45,11 @@ def cmd_export(pipeline: Pipeline, args: argparse.Namespace) -> int:
 def cmd_status(pipeline: Pipeline, args: argparse.Namespace) -> int:
     store = pipeline.store
     counts = store.counts()
-    data = dataset(pipeline.config, pipeline.registry, store)
+    data = pipeline.dataset()
     units = data["units"]
     print(f"campaign: {pipeline.config.campaign.name}, deadline {pipeline.config.campaign.deadline}")
-    print(f"last poll: {store.get_state('last_poll', 'never')}  ({store.get_state('last_poll_report', '-')})")
+    last_poll, last_report = store.last_poll()
+    print(f"last poll: {last_poll or 'never'}  ({last_report or '-'})")
     for line in failures.status_lines(pipeline.config.data_dir):
         print(line)
     busy = _ingesting_now(pipeline.config.data_dir)
@@ -66,7 +67,7 @@ def cmd_status(pipeline: Pipeline, args: argparse.Namespace) -> int:
           f"sent {counts.get('outbox_sent', 0)}, failed {counts.get('outbox_failed', 0)}, "
           f"unconfirmed {counts.get('outbox_unconfirmed', 0)}, suppressed {counts.get('outbox_suppressed', 0)}")
     for row in store.outbox_problems():
-        print(f"  {row['state']} {row['kind']} {row['id']} to {row['recipients']}: {row['last_error']}")
+        print(f"  {row.state} {row.kind} {row.id} to {', '.join(row.recipients)}: {row.last_error}")
     return 0
 
 
@@ -143,8 +144,8 @@ def cmd_outbox(pipeline: Pipeline, args: argparse.Namespace) -> int:
     if args.action == "list":
         problems = store.outbox_problems()
         for row in problems:
-            print(f"{row['id']:>5}  {row['state']:<11} {row['kind']:<8} {row['recipients']}  {row['subject']}\n"
-                  f"       {row['last_error'] or ''}")
+            print(f"{row.id:>5}  {row.state:<11} {row.kind:<8} {', '.join(row.recipients)}  {row.subject}\n"
+                  f"       {row.last_error or ''}")
         print(f"{len(problems)} mail(s) need a look" if problems else "nothing: every mail was delivered or is queued")
         return 0
     from pipeline.admin.actions import command_line_actor, perform
@@ -204,10 +205,22 @@ def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
         return 2
 
 
+def cmd_backup(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from pipeline import PipelineError
+    from pipeline.runtime.backup import backup
+
+    try:
+        print(backup(pipeline, args.out))
+    except (PipelineError, OSError) as exc:
+        print(f"backup: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
             "outbox": cmd_outbox, "console": cmd_console, "platform": cmd_platform,
-            "report": cmd_report}
+            "backup": cmd_backup, "report": cmd_report}
 
 
 INGESTING = ("poll", "reingest", "serve")

@@ -1,7 +1,8 @@
 """The office's web console: progress, units, the review queue, undelivered mail, the workbook.
 
-``web.py`` builds the Flask application (login, sessions, CSRF), ``views.py`` the pages,
-``jobs.py`` the background reingest, ``server.py`` runs it with waitress, alone
+``web.py`` builds the Flask application around one Blueprint (``blueprint.py``): ``auth.py`` login,
+sessions and CSRF, ``views.py`` the pages and downloads, ``forms.py`` the actions; ``state.py`` what
+lasts between requests; ``jobs.py`` the background reingest; ``server.py`` runs it with waitress, alone
 (``run.py console``) or in a thread beside ``serve``. Flask is imported only when a console is
 made, so `serve` without ``console.enabled`` never needs it.
 """

@@ -1,15 +1,15 @@
 """The review page's proposals: rows read from prose or scans, shown beside what they were read from, with
-editable cells and the two decisions 确认计入 / 不计入. Kept apart from ``views.py`` (its own view functions
-and template, ``proposals.html``, included by ``review.html``) so the console's pages can move into a
-Blueprint without touching this.
+editable cells and the two decisions 确认计入 / 不计入. Kept apart from ``views.py`` (its own view function
+on the console's Blueprint and template, ``proposals.html``, included by ``review.html``).
 """
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from pipeline.admin.actions import ACTION_CN, perform
 from pipeline.admin.review import ReviewError, find_message
-from pipeline.runtime.console.web import actor, exclusive, pipeline
+from pipeline.runtime.console.blueprint import actor, bp, exclusive, pipeline
 
 CELLS = ("title", "date", "location", "format", "participants")  # what the page lets a person correct
 FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
@@ -60,27 +60,27 @@ def edits_from_form(key: str, form) -> tuple[list[str], list[int]]:
     return edits, drop
 
 
-def register_proposals(app) -> None:
-    app.jinja_env.globals.update(proposals_for=proposals_for)
+TEMPLATE_GLOBALS = dict(proposals_for=proposals_for)
 
-    @app.route("/review/proposals/<action>", methods=["POST"])
-    @exclusive
-    def proposals_action(action: str):
-        if action not in ("confirm", "reject"):
-            abort(404)
-        ident = request.form.get("message", "")
-        name = f"{action}_proposals"
-        p = pipeline()
-        try:
-            if action == "confirm":
-                key = find_message(p.store, ident)["key"]
-                edits, drop = edits_from_form(key, request.form)
-                outcome = perform(p, actor(), name, ident, edits=edits, drop=drop)
-            else:
-                outcome = perform(p, actor(), name, ident, request.form.get("reason", ""))
-        except ReviewError as exc:
-            flash(f"{ACTION_CN[name]}未完成：{exc}", "error")
+
+@bp.route("/review/proposals/<action>", methods=["POST"])
+@exclusive
+def proposals_action(action: str) -> BaseResponse:
+    if action not in ("confirm", "reject"):
+        abort(404)
+    ident = request.form.get("message", "")
+    name = f"{action}_proposals"
+    p = pipeline()
+    try:
+        if action == "confirm":
+            key = find_message(p.store, ident).key
+            edits, drop = edits_from_form(key, request.form)
+            outcome = perform(p, actor(), name, ident, edits=edits, drop=drop)
         else:
-            flash(f"{ACTION_CN[name]}：{DONE_CN[name]}", "ok")
-            flash(outcome, "detail")
-        return redirect(url_for("review_page"))
+            outcome = perform(p, actor(), name, ident, request.form.get("reason", ""))
+    except ReviewError as exc:
+        flash(f"{ACTION_CN[name]}未完成：{exc}", "error")
+    else:
+        flash(f"{ACTION_CN[name]}：{DONE_CN[name]}", "ok")
+        flash(outcome, "detail")
+    return redirect(url_for("console.review_page"))

@@ -1,7 +1,8 @@
 """The console's season-end pages: the commendation shortlist (tick and download), the units' narratives
 gathered (典型案例, 意见建议 by theme), the report draft; and what the overview and a unit's page show of them.
 
-Module-level views registered by ``register_season`` in a few lines, apart from ``views.py``.
+Module-level views on the console's Blueprint, apart from ``views.py``; ``TEMPLATE_GLOBALS`` is what the
+overview's and a unit's templates call.
 """
 from __future__ import annotations
 
@@ -9,38 +10,41 @@ import tempfile
 from datetime import datetime
 from pathlib import Path
 
-from flask import Flask, flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from pipeline.admin.actions import perform
 from pipeline.admin.review import ReviewError
 from pipeline.config import CATEGORIES
-from pipeline.reporting.export import dataset
 from pipeline.reporting.narratives import KIND_CN, UnitNarrative, cases, group_suggestions, unit_narratives
 from pipeline.reporting.season import Season, after_deadline, load_season
 from pipeline.reporting.wording import cn_date, cn_datetime
-from pipeline.runtime.console.web import actor, exclusive, pipeline, settings
+from pipeline.runtime.console.blueprint import actor, bp, exclusive, pipeline
+from pipeline.runtime.console.state import state
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _now() -> datetime:
-    return datetime.now(settings()["config"].campaign.tz)
+    return datetime.now(state().config.campaign.tz)
 
 
 def _season() -> Season:
     p = pipeline()
-    return load_season(p.config, p.registry, p.store)
+    return load_season(p.config, p.registry, p.store, data=p.dataset())
 
 
+@bp.route("/shortlist")
 def shortlist_page() -> str:
     season = _season()
     return render_template("shortlist.html", s=season.shortlist, picks=season.picks, page="shortlist",
                            categories_cn=CATEGORIES)
 
 
+@bp.route("/shortlist", methods=["POST"])
 @exclusive
-def shortlist_save():
+def shortlist_save() -> BaseResponse:
     """The ticked boxes against the stored picks: each change is one audited action."""
     p = pipeline()
     season = _season()
@@ -65,10 +69,11 @@ def shortlist_save():
     flash(f"已保存拟表扬名单：选入{added}个，移出{removed}个。", "ok")
     for error in errors:
         flash(f"未完成：{error}", "error")
-    return redirect(url_for("shortlist_page"))
+    return redirect(url_for("console.shortlist_page"))
 
 
-def shortlist_xlsx():
+@bp.route("/shortlist.xlsx")
+def shortlist_xlsx() -> Response:
     from pipeline.reporting.shortlist_book import write_shortlist
     from pipeline.runtime.console.views import _download
 
@@ -77,7 +82,8 @@ def shortlist_xlsx():
     return _download(body, f"拟表扬名单_{_now():%Y%m%d}.xlsx", XLSX_TYPE)
 
 
-def report_docx():
+@bp.route("/report.docx")
+def report_docx() -> Response:
     from pipeline.reporting.report import write_report
     from pipeline.runtime.console.views import _download
 
@@ -87,9 +93,10 @@ def report_docx():
     return _download(body, f"科普月活动总结草稿_{_now():%Y%m%d}.docx", DOCX_TYPE)
 
 
+@bp.route("/narratives")
 def narratives_page() -> str:
     p = pipeline()
-    data = dataset(p.config, p.registry, p.store)
+    data = p.dataset()
     narratives = unit_narratives(data, p.store.messages())
     return render_template("narratives.html", cases=cases(narratives), groups=group_suggestions(narratives),
                            with_narrative=len(narratives), submitted=sum(u["submitted"] for u in data["units"]),
@@ -99,12 +106,12 @@ def narratives_page() -> str:
 def unit_narrative(unit_id: str) -> UnitNarrative | None:
     """For a unit's page (a template global, so views.py's unit view stays as it is)."""
     p = pipeline()
-    return unit_narratives(dataset(p.config, p.registry, p.store), p.store.messages()).get(unit_id)
+    return unit_narratives(p.dataset(), p.store.messages()).get(unit_id)
 
 
 def season_end() -> dict | None:
     """For the overview once the deadline has passed: the report, the shortlist, mail after the deadline."""
-    config = settings()["config"]
+    config = state().config
     today = _now().date()
     if today <= config.campaign.deadline:
         return None
@@ -114,10 +121,4 @@ def season_end() -> dict | None:
                 narratives=len(season.narratives))
 
 
-def register_season(app: Flask) -> None:
-    app.jinja_env.globals.update(unit_narrative=unit_narrative, season_end=season_end, kind_cn=KIND_CN)
-    app.add_url_rule("/shortlist", view_func=shortlist_page)
-    app.add_url_rule("/shortlist", "shortlist_save", shortlist_save, methods=["POST"])
-    app.add_url_rule("/shortlist.xlsx", view_func=shortlist_xlsx)
-    app.add_url_rule("/narratives", view_func=narratives_page)
-    app.add_url_rule("/report.docx", view_func=report_docx)
+TEMPLATE_GLOBALS = dict(unit_narrative=unit_narrative, season_end=season_end, kind_cn=KIND_CN)

@@ -12,6 +12,7 @@ import os
 import threading
 from contextlib import contextmanager
 
+from pipeline import PipelineError
 from pipeline.config import Config
 
 log = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ PASSWORD_ENV = "SUMMARY_CONSOLE_PASSWORD"
 MIN_PASSWORD = 8
 
 
-class ConsoleError(Exception):
+class ConsoleError(PipelineError):
     """The console cannot start; worded for the operator."""
 
 
