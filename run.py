@@ -12,7 +12,9 @@ import logging.handlers
 import sys
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 
+from pipeline import PROJECT_ERRORS
 from pipeline.config import Config, ConfigError, load_config
 
 log = logging.getLogger("summary-mailbox")
@@ -28,12 +30,14 @@ def _date(text: str) -> date:
 class _Console(logging.StreamHandler):
     """Writes to whatever ``sys.stderr`` is now, not the stream that was current when it was made."""
 
+    ours = True  # set up by setup_logging (a second run in one process replaces it)
+
     @property
-    def stream(self):
+    def stream(self) -> TextIO:
         return sys.stderr
 
     @stream.setter
-    def stream(self, value) -> None:
+    def stream(self, value: object) -> None:
         pass
 
 
@@ -41,7 +45,9 @@ class _LogFile(logging.handlers.RotatingFileHandler):
     """The log shares the disk with the data: when that disk is full a line is lost, not the run
     (the default prints a traceback per line to stderr)."""
 
-    def handleError(self, record) -> None:
+    ours = True
+
+    def handleError(self, record: logging.LogRecord) -> None:
         pass
 
 
@@ -59,7 +65,6 @@ def setup_logging(config: Config, verbose: bool) -> None:
     console.setLevel(logging.INFO if verbose else logging.WARNING)
     console.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
     for handler in (to_file, console):
-        handler.ours = True
         root.addHandler(handler)
     for noisy in ("imapclient", "imaplib"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -83,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the dataset")
     export.add_argument("--format", choices=["json", "csv", "xlsx"], required=True)
     export.add_argument("--out", type=Path, required=True)
+    backup = commands.add_parser("backup", help="copy the ledger and the mail archive (safe while serve runs)")
+    backup.add_argument("--out", type=Path, required=True, help="an empty or new folder; restore = use it as data_dir")
     commands.add_parser("status", help="a short summary: last poll, counts, outbox backlog, errors")
     review = commands.add_parser("review", help="what needs a person, and the admin's decisions about it")
     actions = review.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -95,6 +102,15 @@ def build_parser() -> argparse.ArgumentParser:
     dismiss.add_argument("message_id")
     dismiss.add_argument("--reason", required=True, help="why (shown in the export and the workbook)")
     actions.add_parser("restore", help="undo a dismissal").add_argument("message_id")
+    confirm = actions.add_parser("confirm", help="make the rows read from a message's prose or scans the unit's "
+                                                 "activities (see proposed_activities in the export)")
+    confirm.add_argument("message_id")
+    confirm.add_argument("--set", action="append", metavar="ROW.FIELD=VALUE",
+                         help="correct a cell first, e.g. --set 3.participants=250 (repeatable)")
+    confirm.add_argument("--drop", action="append", type=int, metavar="ROW", help="leave a row out (repeatable)")
+    reject = actions.add_parser("reject", help="count none of the rows read from a message's prose or scans")
+    reject.add_argument("message_id")
+    reject.add_argument("--reason", default="", help="why (shown in the export)")
     outbox = commands.add_parser("outbox", help="mail that did not (or may not) reach its recipient")
     mails = outbox.add_subparsers(dest="action", required=True, metavar="ACTION")
     mails.add_parser("list", help="failed, unconfirmed and suppressed mail, with their ids")
@@ -105,6 +121,12 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument("--port", type=int, default=None, help="port (default console.port, 8765)")
     remind = commands.add_parser("remind", help="send today's reminders now (normally `serve` does, at digest_at)")
     remind.add_argument("--date", type=_date, default=None, help="the reminder day (default: today)")
+    platform = commands.add_parser("platform", help="the national 科普月 platform's activity list")
+    lists = platform.add_subparsers(dest="action", required=True, metavar="ACTION")
+    lists.add_parser("import", help="read the platform's list (.xlsx/.xls/.csv) in place of the previous one"
+                     " and match it to the reported activities").add_argument("file", type=Path)
+    report = commands.add_parser("report", help="write the draft of the city's season summary (.docx)")
+    report.add_argument("--out", type=Path, required=True, help="the Word file to write (…/总结.docx)")
     demo = commands.add_parser("demo", help="the embedded default end to end on generated sample mail")
     demo.add_argument("--dir", type=Path, default=Path("demo"), help="where the demo writes (default: ./demo)")
     return parser
@@ -124,6 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         return commands.run(args, config)
     except ConfigError as exc:
         print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    except PROJECT_ERRORS as exc:  # a refusal worded for the operator, never a traceback
+        print(f"{args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -8,8 +8,8 @@ cd "$(dirname "$0")"
 
 packages=(antiword catdoc fonts-wqy-microhei)
 # the test suite: Dovecot for IMAP, mail clients that compose tests/clientmail.py, Chromium + its driver for
-# the console's browser tests
-if [[ "${1:-}" == "--test" ]]; then packages+=(dovecot-imapd mutt s-nail swaks chromium chromium-driver); fi
+# the console's browser tests, poppler-utils (pdftotext, pdftoppm) to read the report LibreOffice made
+if [[ "${1:-}" == "--test" ]]; then packages+=(dovecot-imapd mutt s-nail swaks chromium chromium-driver poppler-utils); fi
 # the accuracy corpus (samples extended=True) makes .xls/.et/.ods test files with LibreOffice Calc
 if [[ "${1:-}" == "--test" && "${WITH_LIBREOFFICE:-1}" == "1" ]]; then packages+=(libreoffice-calc-nogui); fi
 # LibreOffice converts legacy .doc/.wps with their tables; large, so opt-in outside CI

@@ -183,8 +183,9 @@ def install_stage_timers() -> None:
     _timed(Archive, "put", "archive")
     _timed(Archive, "get", "archive")
     for name in ("record_arrivals", "pending", "commit_message", "record_failure", "requeue",
-                 "keys_received_between", "message", "known_uids", "known_keys", "set_state",
-                 *[n for n in ("claim", "claim_many", "commit_many") if hasattr(Store, n)]):
+                 "keys_received_between", "message", "known_uids", "known_keys",
+                 *[n for n in ("claim", "claim_many", "commit_many", "set_state", "mark_in_process", "set_last_poll")
+                   if hasattr(Store, n)]):
         _timed(Store, name, "store")
     _timed(analyze, "parse_message", "parse (MIME)")
     _timed(ingest, "parse_message", "parse (MIME)")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email import encoders
 from email.generator import BytesGenerator
@@ -22,6 +23,7 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import format_datetime, formataddr
 from io import BytesIO
+from typing import Sequence
 
 OUR_ID_MARK = "summary-mailbox"  # appears in every Message-ID we create, so replies to us are recognised
 WIRE_POLICY = compat32.clone(linesep="\r\n")
@@ -81,26 +83,48 @@ def _attachment(filename: str, data: bytes, mime: str) -> Message:
     return part
 
 
-def compose(*, dedupe: str, sender: str, sender_name: str, to: list[str], subject: str, text: str,
-            html: str | None = None, in_reply_to: str | None = None, references: str | None = None,
-            auto_submitted: str = "auto-replied", attachments: list[tuple[str, bytes, str]] = (),
-            inline_images: list[tuple[str, bytes, str]] = (), date: datetime | None = None) -> Message:
-    """``attachments``: (filename, data, mime type); ``inline_images``: (content-id, data, subtype)."""
-    msg = _body(html, text, inline_images)
-    if attachments:
-        msg = _part(MIMEMultipart("mixed", _subparts=[msg, *(_attachment(*a) for a in attachments)]))
+@dataclass(frozen=True)
+class Draft:
+    """A message to compose: who writes, to whom, what, and where it sits in a thread.
+    ``attachments``: (filename, data, mime type); ``inline_images``: (content-id, data, subtype)."""
+
+    dedupe: str  # the outbox's key for this mail; also makes its Message-ID
+    sender: str
+    sender_name: str
+    to: list[str]
+    subject: str
+    text: str
+    html: str | None = None
+    in_reply_to: str | None = None
+    references: str | None = None
+    auto_submitted: str = "auto-replied"  # RFC 3834: auto-replied for answers, auto-generated for the rest
+    attachments: Sequence[tuple[str, bytes, str]] = ()
+    inline_images: Sequence[tuple[str, bytes, str]] = ()
+    date: datetime | None = None
+
+
+def compose(draft: Draft) -> Message:
+    msg = _body(draft.html, draft.text, draft.inline_images)
+    if draft.attachments:
+        msg = _part(MIMEMultipart("mixed", _subparts=[msg, *(_attachment(*a) for a in draft.attachments)]))
     msg["MIME-Version"] = "1.0"
-    headers = [("From", formataddr((one_line(sender_name), sender), charset="utf-8")),
-               ("To", ", ".join(one_line(a, 320) for a in to)),
-               ("Subject", _text("Subject", one_line(subject, 250))),
-               ("Date", format_datetime(date or datetime.now(timezone.utc))),
-               ("Message-ID", make_message_id(dedupe, sender))]
-    if in_reply_to and re.fullmatch(r"<[^<>\s]+>", in_reply_to.strip()):
-        refs = [r for r in re.findall(r"<[^<>\s]+>", references or "")][-10:]
-        if in_reply_to.strip() not in refs:
-            refs.append(in_reply_to.strip())
-        headers += [("In-Reply-To", in_reply_to.strip()), ("References", " ".join(refs))]
-    headers += [("Auto-Submitted", auto_submitted), ("X-Auto-Response-Suppress", "All")]
-    for name, value in headers:
-        msg[name] = value
+    for name, value in _headers(draft):
+        # typeshed types a compat32 Message's headers as str only; email.header documents setting a Header
+        msg[name] = value  # type: ignore[assignment]
     return msg
+
+
+def _headers(draft: Draft) -> list[tuple[str, str | Header]]:
+    headers: list[tuple[str, str | Header]] = [
+        ("From", formataddr((one_line(draft.sender_name), draft.sender), charset="utf-8")),
+        ("To", ", ".join(one_line(a, 320) for a in draft.to)),
+        ("Subject", _text("Subject", one_line(draft.subject, 250))),
+        ("Date", format_datetime(draft.date or datetime.now(timezone.utc))),
+        ("Message-ID", make_message_id(draft.dedupe, draft.sender))]
+    in_reply_to = (draft.in_reply_to or "").strip()
+    if re.fullmatch(r"<[^<>\s]+>", in_reply_to):
+        refs = re.findall(r"<[^<>\s]+>", draft.references or "")[-10:]
+        if in_reply_to not in refs:
+            refs.append(in_reply_to)
+        headers += [("In-Reply-To", in_reply_to), ("References", " ".join(refs))]
+    return headers + [("Auto-Submitted", draft.auto_submitted), ("X-Auto-Response-Suppress", "All")]

@@ -14,9 +14,10 @@ import tempfile
 from pathlib import Path
 
 from faults import checkpoint
+from outbox import OutboxError
 
 
-class TransientError(Exception):
+class TransientError(OutboxError):
     """Worth trying again later. ``machine`` = the server or the link is at fault (unreachable,
     421, rate limits), not this mail: such failures do not count against the mail's tries."""
 
@@ -25,11 +26,11 @@ class TransientError(Exception):
         self.machine = machine
 
 
-class PermanentError(Exception):
+class PermanentError(OutboxError):
     pass
 
 
-class UncertainError(Exception):
+class UncertainError(OutboxError):
     """The whole message and its final dot were sent, but the server's answer never came back:
     it may have been delivered. Sending it again could deliver it twice."""
 
@@ -39,8 +40,12 @@ class UncertainError(Exception):
 _THROTTLE = re.compile(r"MI:SFQ|MI:DMC|RP:DRC|too many|rate limit|try again later", re.I)
 
 
+def _decoded(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else str(reply)
+
+
 def _reply_error(code: int, message: bytes | str) -> Exception:
-    text = message.decode("utf-8", "replace") if isinstance(message, bytes) else str(message)
+    text = _decoded(message)
     error = f"{code} {text}".strip()
     if 400 <= code < 500:
         return TransientError(error, machine=code == 421 or bool(_THROTTLE.search(text)))
@@ -81,6 +86,7 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         try:
+            conn: smtplib.SMTP
             if self.use_ssl:
                 conn = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=self._context())
             else:
@@ -93,10 +99,10 @@ class SmtpTransport:
         except smtplib.SMTPAuthenticationError as exc:
             # the account, not a mail: everything waits (and `status` says why) rather than every mail failing
             raise TransientError(f"SMTP login refused for {self.username}: {exc.smtp_code} "
-                                 f"{exc.smtp_error.decode('utf-8', 'replace')} (126.com needs the client "
+                                 f"{_decoded(exc.smtp_error)} (126.com needs the client "
                                  f"authorization code)", machine=True) from None
         except smtplib.SMTPResponseException as exc:
-            text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            text = _decoded(exc.smtp_error)
             raise TransientError(f"SMTP server {self.host}:{self.port} refused the session: {exc.smtp_code} {text}",
                                  machine=True) from None
         except (OSError, smtplib.SMTPException) as exc:
@@ -153,7 +159,7 @@ class SmtpTransport:
         if code != 354:
             raise smtplib.SMTPResponseException(code, reply)
         checkpoint("smtp_data_started")
-        body = smtplib._quote_periods(raw)
+        body = re.sub(rb"(?m)^\.", b"..", raw)  # dot-stuffing (RFC 5321 4.5.2), as smtplib.sendmail does
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         half = len(body) // 2

@@ -5,3 +5,7 @@ purpose: ``sandbox.py`` runs these same pure functions in child processes with m
 ``memwatch.py`` measures that process tree. They are the parsers' containment (a hostile file can only hurt
 a child), they touch no ledger, mailbox or network, and ``pipeline`` is what decides to use them.
 """
+
+
+class ParserError(Exception):
+    """A file the parsers cannot read, or cannot read safely; each module words its own reason."""

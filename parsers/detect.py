@@ -24,7 +24,7 @@ def is_encrypted(data: bytes) -> bool:
 
 
 def detect_kind(name: str, data: bytes, content_type: str = "") -> str:
-    """One of docx|xlsx|xlsm|xlsb|pptx|ods|odt|xls|doc|wps|et|ppt|pdf|zip|rar|7z|gz|image|
+    """One of docx|xlsx|xlsm|xlsb|pptx|ods|odt|xls|doc|wps|et|ppt|pdf|zip|tnef|rar|7z|gz|image|
     text|msg|eml|encrypted|other."""
     ext = _ext(name)
     head = data[:16]
@@ -34,6 +34,8 @@ def detect_kind(name: str, data: bytes, content_type: str = "") -> str:
         return _ole_kind(data, ext)
     if head.startswith(_ZIP_MAGICS):
         return _zip_kind(data, ext)
+    if head.startswith(b"\x78\x9f\x3e\x22"):
+        return "tnef"  # Outlook's winmail.dat (application/ms-tnef)
     if head.startswith(b"Rar!\x1a\x07"):
         return "rar"
     if head.startswith(b"7z\xbc\xaf\x27\x1c"):
@@ -95,7 +97,7 @@ def _ole_dir_by_chain(data: bytes) -> tuple[dict[str, tuple[int, int]], list[int
     n_sectors = max(0, (len(data) - 512) // ssize)
     # FAT sector numbers: 109 in the header, more in the DIFAT chain.
     fat_sectors = [s for s in struct.unpack_from("<109I", data, 0x4C) if s < n_sectors]
-    difat, seen = struct.unpack_from("<I", data, 0x44)[0], set()
+    difat, seen = struct.unpack_from("<I", data, 0x44)[0], set[int]()
     while difat < n_sectors and difat not in seen and len(seen) < 1000:
         seen.add(difat)
         vals = struct.unpack_from(f"<{ssize // 4}I", data, 512 + difat * ssize)
@@ -293,7 +295,8 @@ def _read_small(zf: zipfile.ZipFile, member: str, cap: int = 200_000) -> bytes:
 
 def _local_names(data: bytes) -> list[str]:
     """Member names from consecutive local file headers (no central directory needed)."""
-    names, pos = [], 0
+    names: list[str] = []
+    pos = 0
     while len(names) < _MAX_ZIP_SCAN and data[pos:pos + 4] == b"PK\x03\x04" and pos + 30 <= len(data):
         flags, _, _, _, _, csize, _, nlen, xlen = struct.unpack_from("<HHHHIIIHH", data, pos + 6)
         names.append(data[pos + 30:pos + 30 + nlen].decode("utf-8", "replace"))

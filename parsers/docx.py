@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from posixpath import dirname, join, normpath
 from xml.etree import ElementTree as ET
 
+from parsers import ParserError
+
 from .detect import OLE_MAGIC, is_encrypted
 from .parsed import LIMIT_FLAG
 
@@ -39,7 +41,7 @@ _READ_ERRORS = (zipfile.BadZipFile, zlib.error, ET.ParseError, KeyError, ValueEr
                 EOFError, NotImplementedError, RuntimeError)
 
 
-class DocxError(Exception):
+class DocxError(ParserError):
     """The document cannot be read; ``str(err)`` is a reason a clerk understands."""
 
 
@@ -52,7 +54,7 @@ class DocxContent:
     notes: list[str] = field(default_factory=list)  # data left unread (a limit), for the unit and admins
 
 
-class _Rows(list):
+class _Rows(list[list[str]]):
     """A table's rows; ``cut`` when it had more than _MAX_TABLE_ROWS."""
 
     cut = False
@@ -269,7 +271,7 @@ def _clean(text: str) -> str:
 
 
 def _table(tbl: ET.Element, w: str, nested: list[list[list[str]]]) -> list[list[str]]:
-    rows: list[list[str]] = _Rows()
+    rows = _Rows()
     above: list[str] = []  # texts of the previous row, per grid column, for vMerge
     for tr in _children(tbl, w, "tr"):
         if len(rows) >= _MAX_TABLE_ROWS:
@@ -401,7 +403,7 @@ def _narrative(paras: list[_Para], title: str | None) -> dict[str, str]:
         while key in sections:
             key, n = f"{heading}（{n}）", n + 1
         current = sections[key] = [rest] if rest else []
-    if sections and re.fullmatch(_DATE_LINE, current[-1] if current else ""):
+    if sections and current and re.fullmatch(_DATE_LINE, current[-1]):
         current.pop()  # the closing date, and the signature lines above it
         while current and len(current[-1]) <= 25 and "。" not in current[-1]:
             current.pop()

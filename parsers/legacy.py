@@ -15,10 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
-try:
-    import resource
-except ImportError:  # Windows
+from parsers import ParserError
+
+if sys.platform == "win32":
     resource = None
+else:
+    import resource
 
 # Work folders are named so that a later call can sweep those left behind by a sandbox
 # worker killed mid-conversion (a kill leaves no chance to clean up).
@@ -26,7 +28,7 @@ _PREFIX = "summary-legacy-"
 _STALE_AFTER_S = 3600
 
 
-class LegacyError(Exception):
+class LegacyError(ParserError):
     """The converter exists but failed; the message is the reason, in Chinese."""
 
     @property
@@ -88,10 +90,10 @@ def legacy_to_text(data: bytes, kind: str, *, timeout: float = 20) -> str | None
         src = work / "in.doc"
         src.write_bytes(data)
         attempts = []
-        if shutil.which("antiword"):
-            attempts.append([shutil.which("antiword"), "-m", "UTF-8.txt", str(src)])
-        if shutil.which("catdoc"):
-            attempts.append([shutil.which("catdoc"), "-d", "utf-8", str(src)])
+        for tool, options in (("antiword", ["-m", "UTF-8.txt"]), ("catdoc", ["-d", "utf-8"])):
+            exe = shutil.which(tool)
+            if exe:
+                attempts.append([exe, *options, str(src)])
         for cmd in attempts:
             text = _capture(cmd, timeout)
             if text and text.strip():

@@ -143,7 +143,9 @@ def _set_aside_large_bodies(raw: bytes) -> tuple[bytes, list[tuple[int, int]]]:
     """
     if len(raw) < _LARGE_BODY:
         return raw, []
-    pieces, spans, pos = [], [], 0
+    pieces: list[bytes] = []
+    spans: list[tuple[int, int]] = []
+    pos = 0
     for match in _B64_HEADER.finditer(raw):
         blank = re.compile(rb"\r?\n\r?\n").search(raw, match.end())
         if blank is None or blank.end() < pos:
@@ -205,6 +207,11 @@ def _cap_headers(raw: bytes, limit: int) -> tuple[bytes, list[str]]:
         total += len(kept[-1])
     head = b"".join(kept).rstrip(b"\r\n")
     return head + raw[end:], [f"邮件头过长（约 {end // 1024} KB），超出部分已截去"]
+
+
+def _decoded_payload(p: Message) -> bytes:
+    data = p.get_payload(decode=True)  # bytes for a leaf part; None for a multipart
+    return data if isinstance(data, bytes) else b""
 
 
 def _content_type(p: Message) -> str:
@@ -322,7 +329,8 @@ class _Walk:
             elif p.is_multipart():
                 if not ctype.startswith("message/"):  # delivery-status, rfc822-headers: content_type says it
                     for sub in p.get_payload():
-                        self.part(sub, depth, prefix, plain, markup, level + 1)
+                        if isinstance(sub, Message):
+                            self.part(sub, depth, prefix, plain, markup, level + 1)
             else:
                 self.leaf(p, ctype, prefix, plain, markup)
         except Exception as exc:  # one bad part must not lose the rest of the mail
@@ -340,7 +348,7 @@ class _Walk:
         if is_attachment:
             self.attach(p, ctype, filename, prefix)
             return
-        data = p.get_payload(decode=True) or b""
+        data = _decoded_payload(p)
         charset = p.get_content_charset()
         if not charset and ctype == "text/html":
             meta = re.search(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?([\w.:-]+)", data[:4096], re.I)
@@ -382,7 +390,7 @@ class _Walk:
         data = self.large.decode(p)
         if data is not None:
             return data
-        data = p.get_payload(decode=True) or b""
+        data = _decoded_payload(p)
         if "uu" in cte:
             text = p.get_payload()
             if data.lstrip()[:6] == b"begin " or not re.match(r"\s*begin\s+[0-7]{3,4}\s", str(text)):
@@ -417,7 +425,7 @@ class _Walk:
 
     def inner_message(self, p: Message) -> Message | None:
         payload = p.get_payload()
-        inner = payload[0] if isinstance(payload, list) and payload else None
+        inner = payload[0] if isinstance(payload, list) and payload and isinstance(payload[0], Message) else None
         cte = str(p.get("content-transfer-encoding", "")).strip().lower()
         if cte in ("base64", "quoted-printable") or not isinstance(inner, Message):
             # Some clients encode the attached .eml; the stdlib then sees headerless garbage.

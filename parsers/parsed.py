@@ -72,6 +72,9 @@ class RawActivity:
     # (0..1), and the text it read them from (the paragraph, the OCR line), shown to the person who confirms.
     confidence: float | None = None
     evidence: str = ""
+    # "key" (重点活动: counted toward the quota) or "general" (一般活动: shown, never counted); a row is
+    # general only where its sheet, section or a column says so
+    rank: str = "key"
 
 
 @dataclass
@@ -91,6 +94,7 @@ class Activity:
     raw: dict[str, str] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)  # e.g. "date_ambiguous", "date_unparsed"
     extra: dict[str, str] = field(default_factory=dict)
+    rank: str = "key"  # key | general (see RawActivity.rank)
 
 
 @dataclass

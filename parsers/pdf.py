@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from pypdf import PdfReader
 
+from parsers import ParserError
+
 # Fewer visible characters per page than this means pictures of pages, not text.
 _SCAN_CHARS_PER_PAGE = 20
 
@@ -18,7 +20,7 @@ class PdfContent:
     is_scan: bool  # no or almost no text layer
 
 
-class PdfError(Exception):
+class PdfError(ParserError):
     """The PDF cannot be read; the message is the reason, in Chinese."""
 
     @property

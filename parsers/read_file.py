@@ -14,15 +14,19 @@ import zipfile
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 
+from .cards import prose_cards
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
 from .parsed import FileResult
 from .pdf import PdfError, read_pdf, text_tables
+from .prose import propose_from_paragraphs, propose_from_text, propose_from_wrapped_text
 from .scan_files import read_docx_pictures, read_image_file, read_pdf_scan
 from .spreadsheet import SpreadsheetError, read_workbook
-from .tables import extract_activities
+from .tables import extract_activities, rank_of
+from .texttables import tables_in_text
+from .tnef import TnefError, unpack_tnef
 from .zipread import ArchiveError, open_zip
 
 TEXT_CAP = 20_000
@@ -79,6 +83,10 @@ def _extract(name: str, data: bytes, content_type: str, kind: str, depth: int,
         if depth >= max_depth:
             return [_result(name, data, kind, "skipped", TOO_DEEP)]
         return _zip(name, data, depth, max_depth)
+    if kind == "tnef":
+        if depth >= max_depth:
+            return [_result(name, data, kind, "skipped", TOO_DEEP)]
+        return _tnef(name, data, depth, max_depth)
     if kind == "text":
         return [_text(name, data)]
     if kind == "encrypted":
@@ -110,7 +118,7 @@ def _spreadsheet(name: str, data: bytes, kind: str) -> FileResult:
     lines: list[str] = []
     for sheet in sheets:
         result.notes += sheet.notes
-        _add_activities(result, sheet.rows, f"{name}!{sheet.name}")
+        _add_activities(result, sheet.rows, f"{name}!{sheet.name}", rank_of(sheet.name))
         if result.title is None:
             result.title = _sheet_title(sheet.rows)
         lines += ["\t".join(_cell_text(c) for c in row if _cell_text(c)) for row in sheet.rows]
@@ -135,8 +143,9 @@ def _cell_text(value) -> str:
     return str(value).strip()
 
 
-def _add_activities(result: FileResult, rows: list[list], source: str) -> None:
-    activities, notes = extract_activities(rows, source)
+def _add_activities(result: FileResult, rows: list[list], source: str, rank: str | None = None) -> None:
+    """``rank``: what the sheet's name says ("一般活动" -> general), unless a row's own column or section says otherwise."""
+    activities, notes = extract_activities(rows, source, rank or "key")
     if activities:
         result.tables_found += 1
         result.activities += activities
@@ -165,6 +174,12 @@ def _from_docx(result: FileResult, content: DocxContent, name: str) -> FileResul
     result.text = _cap("\n".join(content.paragraphs + [line for line in table_lines if line]))
     for i, table in enumerate(content.tables, 1):
         _add_activities(result, table, f"{name}!表{i}")
+    if not result.activities:  # 活动名称：… lines in the body, one block per activity
+        activities, notes = prose_cards(content.paragraphs, f"{name}!正文")
+        result.activities += activities
+        result.notes += notes
+    if not result.activities:  # no activity table: the numbered paragraphs may tell the activities
+        result.proposed = propose_from_paragraphs(content.paragraphs, f"{_basename(name)} 正文")
     return result
 
 
@@ -178,9 +193,13 @@ def _legacy(name: str, data: bytes, kind: str) -> FileResult:
         converted = None
     if converted:
         try:
-            return _from_docx(_result(name, data, kind, "parsed"), read_docx(converted), name)
+            result = _from_docx(_result(name, data, kind, "parsed"), read_docx(converted), name)
         except DocxError:
-            pass
+            result = None
+        if result is not None:
+            if not result.activities and kind != "odt":
+                _add_text_tables(result, legacy_to_text(data, kind) or "", name)
+            return result
     text = legacy_to_text(data, kind) if kind != "odt" else None
     if not text or not text.strip():
         return _result(name, data, kind, "failed", OLD_WORD)
@@ -191,8 +210,18 @@ def _legacy(name: str, data: bytes, kind: str) -> FileResult:
     except DocxError:
         pass
     result.text = _cap(text.strip())
-    result.notes.append(OLD_WORD_TEXT_ONLY)
+    _add_text_tables(result, text, name)
+    if not result.activities:
+        result.notes.append(OLD_WORD_TEXT_ONLY)
+        result.proposed = propose_from_text(text, f"{_basename(name)} 正文")
     return result
+
+
+def _add_text_tables(result: FileResult, text: str, name: str) -> None:
+    """LibreOffice can lose a .doc table (one in a text frame) that antiword still prints cell by
+    cell: a conversion without a table is no proof there is none, so the text's own tables are read."""
+    for i, rows in enumerate(tables_in_text(text), 1):
+        _add_activities(result, rows, f"{name}!文本表{i}")
 
 
 def text_to_docx(text: str) -> bytes:
@@ -252,6 +281,8 @@ def _pdf(name: str, data: bytes) -> FileResult:
         result.notes.append(PDF_TABLES)
     for page, rows in tables:
         _add_activities(result, rows, f"{name}!第{page}页")
+    if not result.activities:
+        result.proposed = propose_from_wrapped_text(content.text, f"{_basename(name)} 正文")
     return result
 
 
@@ -267,6 +298,7 @@ def _text(name: str, data: bytes) -> FileResult:
         text = html_to_text(text)
     result = _result(name, data, "text", "parsed")
     result.text = _cap(text.strip())
+    result.proposed = propose_from_text(result.text, f"{_basename(name)} 正文")
     return result
 
 
@@ -296,4 +328,20 @@ def _zip(name: str, data: bytes, depth: int, max_depth: int) -> list[FileResult]
     for member in members:
         results += extract_file(f"{name}/{member.name}", member.data, "", depth=depth + 1,
                                 max_depth=max_depth)
+    return results
+
+
+def _tnef(name: str, data: bytes, depth: int, max_depth: int) -> list[FileResult]:
+    """Outlook's winmail.dat: one result for itself, then each file it carries, read like any attachment."""
+    try:
+        carried = unpack_tnef(data)
+    except TnefError as e:
+        return [_result(name, data, "tnef", "failed", str(e))]
+    if not carried:
+        return [_result(name, data, "tnef", "skipped", "Outlook的winmail.dat中没有附件（只有邮件正文格式信息）")]
+    head = _result(name, data, "tnef", "parsed")
+    head.text = "\n".join(c.name for c in carried)
+    results = [head]
+    for member in carried:
+        results += extract_file(f"{name}/{member.name}", member.data, "", depth=depth + 1, max_depth=max_depth)
     return results

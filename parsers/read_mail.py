@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass, field, replace
 
 from .mime import parse_message
-from .parsed import Activity, Attachment, Envelope, FileResult
+from .parsed import Activity, Attachment, Envelope, FileResult, RawActivity
+from .prose import propose_from_mail_body
 from .read_file import extract_file
 from .scan_files import deferred
 from .values import normalize_activity
@@ -20,8 +21,20 @@ from .values import normalize_activity
 class MailContent:
     envelope: Envelope  # attachments carry no data here
     files: list[FileResult] = field(default_factory=list)
-    activities: list[Activity] = field(default_factory=list)
+    activities: list[Activity] = field(default_factory=list)  # key activities (重点活动): they count
+    general_activities: list[Activity] = field(default_factory=list)  # 一般活动: shown, never counted
+    # rows read from the mail body when the body itself is the summary (no file told any activity)
+    body_proposed: list[RawActivity] = field(default_factory=list)
     ocr_pending: bool = False  # read with OCR deferred (``read_mail(..., ocr=False)``) and a picture waits for it
+
+
+def sort_ranks(content: MailContent) -> MailContent:
+    """Move the general activities (a sheet, section or column saying 一般活动) out of ``activities``."""
+    general = [a for a in content.activities if a.rank == "general"]
+    if general:
+        content.activities = [a for a in content.activities if a.rank != "general"]
+        content.general_activities += general
+    return content
 
 
 def strip_data(envelope: Envelope) -> Envelope:
@@ -106,4 +119,8 @@ def read_mail(raw: bytes, year: int, ocr: bool = True) -> MailContent:
         pending = True
     files = [f for _, results, _ in parts for f in results]
     mark_copies(files)
-    return MailContent(strip_data(envelope), files, files_to_activities(files, year), ocr_pending=pending)
+    content = sort_ranks(MailContent(strip_data(envelope), files, files_to_activities(files, year),
+                                     ocr_pending=pending))
+    if not any(f.activities or f.proposed for f in files):
+        content.body_proposed = propose_from_mail_body(envelope.text)
+    return content

@@ -22,6 +22,8 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from parsers import ParserError
+
 from . import memwatch
 
 LIMIT_REASON = "文件解析时超出内存或时间限制，文件可能已损坏或过大"
@@ -36,7 +38,7 @@ class SandboxFailure:
     reason: str
 
 
-class SandboxUnavailable(Exception):
+class SandboxUnavailable(ParserError):
     """The machine, not a file: no worker process can be started (fork fails, out of memory or
     processes) or even a trivial call dies. The caller keeps its messages for a later cycle rather
     than blaming each of them."""
@@ -134,15 +136,17 @@ class Sandbox:
 
     def _enforce_budget(self, pool) -> bool:
         """Kill the largest parser worker (with what it started) if the tree is over budget."""
-        procs = memwatch.tree(os.getpid())
-        if not procs:
-            return False
-        total = sum(rss for _, rss in procs.values())
-        self.peak_tree_bytes = max(self.peak_tree_bytes, total)
-        if total <= self.budget_mb * 2**20 * _MARGIN:
+        me = os.getpid()
+        procs = memwatch.tree(me)
+        if not procs or not self.budget_mb:
             return False
         workers = [p.pid for p in (getattr(pool, "_processes", None) or {}).values() if p.pid in procs]
-        if not workers:
+        # this process and its parser workers with what they started; not other children of the process
+        # (a browser a test drives, a console helper): they are not the parsers' to pay for
+        total = procs[me][1] if me in procs else 0
+        total += sum(memwatch.subtree_rss(procs, pid) for pid in workers)
+        self.peak_tree_bytes = max(self.peak_tree_bytes, total)
+        if total <= self.budget_mb * 2**20 * _MARGIN or not workers:
             return False
         victim = max(workers, key=lambda pid: memwatch.subtree_rss(procs, pid))
         for pid in [*memwatch.descendants(procs, victim), victim]:

@@ -20,6 +20,8 @@ from typing import Any
 
 import python_calamine
 
+from parsers import ParserError
+
 from .detect import OLE_MAGIC, is_encrypted
 from .parsed import LIMIT_FLAG
 
@@ -36,7 +38,7 @@ _ZIP_MAGIC = b"PK"
 _OLD_BIFF_BOF = (b"\x09\x00", b"\x09\x02", b"\x09\x04")
 
 
-class SpreadsheetError(Exception):
+class SpreadsheetError(ParserError):
     """The workbook cannot be read; ``str(err)`` is a reason a clerk understands."""
 
 

@@ -17,8 +17,9 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Callable
 
+from . import cards
 from .parsed import RawActivity
 
 # Canonical field -> header synonyms, most preferred first. A label maps to the field of its
@@ -36,6 +37,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "phone": ("联系电话", "联系方式", "电话", "手机"),
     "remark": ("备注", "说明"),
     "platform": ("是否在平台填报", "平台填报", "是否填报"),
+    "rank": ("是否重点活动", "是否重点", "活动类别", "活动级别", "活动等级", "活动类型", "重点/一般"),
+    "status": ("开展情况", "完成情况", "活动状态", "状态"),
 }
 _DROP = ("序号", "编号")
 _NOT_PARTICIPANTS = ("对象", "群体", "类型")  # "受众对象" names who, not how many
@@ -81,71 +84,132 @@ class _Header:
     keys: list[tuple[str, ...]]  # normalized texts of the header rows, to spot repeats
 
 
-def extract_activities(rows: list[list[Any]], source: str) -> tuple[list[RawActivity], list[str]]:
-    """Activities of one sheet or Word table; ``source`` like "活动表.xlsx!Sheet1"."""
-    width = max((len(r) for r in rows), default=0)
-    grid = [list(r) + [None] * (width - len(r)) for r in rows]
-    texts = [[_text(v) for v in r] for r in grid]
-    notes: list[str] = []
+Locate = Callable[[int], str]  # grid row index -> where it sits in the file ("R7", "C2")
 
-    header, start = None, 0
-    for r in range(min(len(grid), _HEADER_SCAN)):
+
+def extract_activities(rows: list[list[Any]], source: str, rank: str = "key") -> tuple[list[RawActivity], list[str]]:
+    """Activities of one sheet or Word table; ``source`` like "活动表.xlsx!Sheet1"; ``rank`` that of rows
+    no column or section marks (a sheet named 一般活动 holds general ones).
+
+    The header is looked for in the first rows; failing that, down the first column (a card per
+    activity, or a transposed table: ``cards.read_label_column``).
+    """
+    grid = square(rows)
+    texts = [[_text(v) for v in r] for r in grid]
+    found = find_header(grid, texts)
+    if found is None:
+        by_column = cards.read_label_column(grid, texts, source, rank=rank)
+        if by_column is not None:
+            return by_column
+        if _title_only_header(grid, texts):
+            return [], [f"{source}：有“活动名称”列，但没有时间、地点、人数或形式列，未当作活动表"]
+        return [], []
+    header, start = found
+    return read_rows(grid, texts, header, start, source, lambda r: f"R{r + 1}", rank)
+
+
+def square(rows: list[list[Any]]) -> list[list[Any]]:
+    width = max((len(r) for r in rows), default=0)
+    return [list(r) + [None] * (width - len(r)) for r in rows]
+
+
+def find_header(grid: list[list[Any]], texts: list[list[str]], scan: int = _HEADER_SCAN) -> tuple[_Header, int] | None:
+    """The first header in the first ``scan`` rows, and the row its data starts at."""
+    for r in range(min(len(grid), scan)):
         header = _header_at(grid, texts, r)
         if header:
             start = r + header.rows
-            if r > 0:
-                header = _with_parent_row(grid, texts, r, header)
-            break
-    if header is None:
-        if _title_only_header(grid, texts):
-            notes.append(f"{source}：有“活动名称”列，但没有时间、地点、人数或形式列，未当作活动表")
-        return [], notes
+            return (_with_parent_row(grid, texts, r, header) if r > 0 else header), start
+    return None
 
+
+def read_rows(grid: list[list[Any]], texts: list[list[str]], header: _Header, start: int, source: str,
+              locate: Locate, rank: str = "key") -> tuple[list[RawActivity], list[str]]:
+    """The rows below a header, each an activity unless it is a total, note, footer, repeat..."""
     activities: list[RawActivity] = []
+    notes: list[str] = []
     r = start
     while r < len(grid):
-        row, cells = grid[r], texts[r]
-        where = f"{source}!R{r + 1}"
-        content = [c for i, c in enumerate(cells) if c and i not in header.dropped]
-        if not content:
-            r += 1
-            continue
-        if tuple(_norm(c) for c in cells) in header.keys:
-            r += 1  # the header repeated (Word repeats it on each page)
-            continue
         again = _header_at(grid, texts, r)
-        if again:
+        if again and tuple(_norm(c) for c in texts[r]) not in header.keys:
             header, r = again, r + again.rows  # a new table below the first one
             continue
-        lead = [_norm(c) for c in cells if c][:3]
-        if any(_TOTALS.match(c) for c in lead):
-            r += 1
-            continue
-        if any(c.startswith(_FOOTERS) for c in lead):
-            r += 1
-            continue
-        if _is_note_or_section(cells, header):
-            r += 1
-            continue
-        title = _group_value(row, cells, header.fields.get("title", []), as_text=True)
-        if not title:
-            notes.append(f"{where}：该行有内容但没有活动名称，已跳过")
-            r += 1
-            continue
-        if _is_example(title, cells):
-            notes.append(f"{where}：“{title[:30]}”是表格模板的示例行，未计入活动")
-            r += 1
-            continue
-        fields = {f: _group_value(row, cells, cols) for f, cols in header.fields.items()}
-        fields["title"] = title
-        extra = {}
-        for label, cols in header.extra.items():
-            value = _group_value(row, cells, cols)
-            if value is not None:
-                extra[label] = value
-        activities.append(RawActivity(fields=fields, extra=extra, source=where))
+        rank = _section_rank(texts[r], header) or rank
+        if not _skipped(texts[r], header):
+            _read_row(grid[r], texts[r], header, f"{source}!{locate(r)}", rank, activities, notes)
         r += 1
     return activities, notes
+
+
+def _skipped(cells: list[str], header: _Header) -> bool:
+    """Blank rows, repeats of the header (Word repeats it on each page), totals, footers, notes."""
+    if not any(c for i, c in enumerate(cells) if i not in header.dropped):
+        return True
+    if tuple(_norm(c) for c in cells) in header.keys:
+        return True
+    lead = [_norm(c) for c in cells if c][:3]
+    if any(_TOTALS.match(c) or c.startswith(_FOOTERS) for c in lead):
+        return True
+    return _is_note_or_section(cells, header)
+
+
+def _read_row(row: list[Any], cells: list[str], header: _Header, where: str, rank: str,
+              activities: list[RawActivity], notes: list[str]) -> None:
+    title = _group_value(row, cells, header.fields.get("title", []), as_text=True)
+    if not title:
+        notes.append(f"{where}：该行有内容但没有活动名称，已跳过")
+        return
+    if _is_example(title, cells):
+        notes.append(f"{where}：“{title[:30]}”是表格模板的示例行，未计入活动")
+        return
+    fields = {f: _group_value(row, cells, cols) for f, cols in header.fields.items()}
+    fields["title"] = title
+    if _cancelled(fields):
+        notes.append(f"{where}：“{title[:30]}”标注为取消，未计入活动")
+        return
+    marked = rank_of(fields.pop("rank", None))
+    extra = {}
+    for label, cols in header.extra.items():
+        value = _group_value(row, cells, cols)
+        if value is not None:
+            extra[label] = value
+    activities.append(RawActivity(fields=fields, extra=extra, source=where, rank=marked or rank))
+
+
+# --- key and general activities, cancelled rows ------------------------------------------------
+
+_GENERAL = re.compile(r"一般(性)?(科普)?活动|非重点|其他活动|其它活动")
+_KEY = re.compile(r"重点")
+_CANCELLED = re.compile(r"取消|未举办|未开展|停办")
+
+
+def rank_of(label: Any) -> str | None:
+    """"general" for 一般活动 / 否 (under 是否重点), "key" for 重点 / 是, None when the text says neither."""
+    key = _norm(_text(label))
+    if not key:
+        return None
+    if _GENERAL.search(key) or key in ("一般", "否", "非重点"):
+        return "general"
+    if _KEY.search(key) or key == "是":
+        return "key"
+    return None
+
+
+def _section_rank(cells: list[str], header: _Header) -> str | None:
+    """A section row inside the list ("二、一般活动") sets the rank of the rows below it."""
+    distinct = {c for i, c in enumerate(cells) if c and i not in header.dropped}
+    if len(distinct) != 1:
+        return None
+    text = _norm(next(iter(distinct)))
+    return rank_of(text) if len(text) <= 20 and "活动" in text else None
+
+
+def _cancelled(fields: dict[str, Any]) -> bool:
+    """A row marked cancelled (取消) in a remark, status or rank cell, or in brackets after its title."""
+    title = _norm(_text(fields.get("title")))
+    if re.search(r"[(\[【](已|被)?(取消|停办)[)\]】]$", title):
+        return True
+    return any(_CANCELLED.search(_norm(_text(fields.get(f)))) for f in ("remark", "rank", "status"))
 
 
 # --- header ---------------------------------------------------------------------------------

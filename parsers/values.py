@@ -53,6 +53,9 @@ RX = {name: re.compile(pattern) for name, pattern in {
     "point": r"(?:(?P<y>\d{4})年)?(?:(?P<m>\d{1,2})月)?(?:(?P<d>\d{1,2})[日号])?"
              r"(?P<p>上中旬|中下旬|上旬|中旬|下旬|份|全月|整月)?",
     "serial": r"\d{5}(?:\.0+)?",
+    "week": r"(?:(\d{4})年)?(\d{1,2})月(?:的)?第(\d)周",
+    "magnitude": r"(?:近|约|将近|接近|逾|超过?)?([百千万])(?:余|多)?(?:人次|人|名)?",
+    "vague": r"(?:上|数|几|若干|成)[十百千万]|成千上万|成百上千",
     "spaces": r"\s+",
     "count_range": r"\d(?:[万千百kw]|人次|人|名)?(?:-|至|到|或)\d",
     "thousands": r"(?<=\d),(?=\d{3}(?!\d))",
@@ -85,7 +88,8 @@ class Count:
     offline: int | None
     online: int | None
     raw: str
-    flag: str | None  # None when sure; else "empty", "unparsed", "ambiguous"
+    flag: str | None  # None when sure; else "empty", "unparsed", "ambiguous", "vague" (上千人: total None),
+    # or "approximate" (近千人: total 1000, a round figure the unit did not count)
 
 
 class _Fail(Exception):
@@ -175,7 +179,7 @@ def _dates_of(value: Any, year: int) -> tuple[date | None, date | None, set[int]
     return _dates_of_text(str(value), year)
 
 
-def _dates_of_number(value: int | float, year: int) -> tuple[date, date, set[int]]:
+def _dates_of_number(value: int | float, year: int) -> tuple[date | None, date | None, set[int]]:
     if SERIAL_RANGE[0] <= value <= SERIAL_RANGE[1]:
         day = EXCEL_EPOCH + timedelta(days=int(value))  # a fraction is the time of day
         return day, day, {day.year}
@@ -197,6 +201,7 @@ def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[
     s = RX["space"].sub("", s).strip()
     if RX["serial"].fullmatch(s) and SERIAL_RANGE[0] <= float(s) <= SERIAL_RANGE[1]:
         return _dates_of_number(float(s), year)
+    s = RX["week"].sub(lambda m: _week_range(m, year), s)
     s = RX["ymd8"].sub(r"\1年\2月\3日", s) if RX["ymd8"].fullmatch(s) else s
     s = RX["ymd"].sub(r"\1年\2月\3日", s)
     s = RX["ym"].sub(r"\1年\2月", s)
@@ -214,6 +219,23 @@ def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[
         raise _Fail("unparsed")
     lo, hi, years = _span_of(s, year)
     return (None if open_start else lo), (None if open_end else hi), years
+
+
+def _week_range(m: re.Match, year: int) -> str:
+    """"9月第3周" → that week, Monday to Sunday, as "9月15日-9月21日". 第1周 is the week holding the 1st
+    (the calendar a clerk looks at: its first row), and a week is cut to the month at both ends."""
+    y, month, n = int(m[1] or year), int(m[2]), int(m[3])
+    try:
+        first = date(y, month, 1)
+    except ValueError:
+        raise _Fail("unparsed") from None
+    last = date(y + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    monday = first - timedelta(days=first.weekday()) + timedelta(weeks=n - 1)
+    start, end = max(monday, first), min(monday + timedelta(days=6), last)
+    if n < 1 or start > last:
+        raise _Fail("unparsed")
+    lead = f"{m[1]}年" if m[1] else ""
+    return f"{lead}{month}月{start.day}日-{month}月{end.day}日"
 
 
 def _span_of(s: str, year: int) -> tuple[date, date, set[int]]:
@@ -286,14 +308,21 @@ def parse_count(value: Any) -> Count:
 def _count_of_text(raw: str) -> Count:
     # Only an ASCII comma groups thousands; a full-width "，" separates list items
     s = RX["spaces"].sub("", _normalize(RX["thousands"].sub("", raw)))
+    if RX["vague"].search(s):
+        raise _Fail("vague")  # 上千人, 数百人: no figure to report, and none guessed
+    magnitude = RX["magnitude"].fullmatch(s)
+    if magnitude:  # 近千人: about a thousand, reported as 1000 and flagged
+        return Count(MULTIPLIERS[magnitude[1]], None, None, raw, "approximate")
     if RX["count_range"].search(s):
         raise _Fail("ambiguous")  # 300-500人
-    mains, parts = [], []  # (value, channel)
+    mains: list[tuple[int, str | None]] = []  # (value, channel)
+    parts: list[tuple[int, str | None]] = []
     previous_end = 0
     for m in RX["mention"].finditer(s):
         label, previous_end = s[previous_end:m.start()], m.end()
         after = s[m.end():]
-        after = after[RX["qualifier"].match(after).end():]
+        qualifier = RX["qualifier"].match(after)
+        after = after[qualifier.end():] if qualifier else after
         if after[:1] in NOT_PERSON and not after.startswith("人"):
             continue  # 3场, 2025年, 9月, 十几人
         try:
@@ -390,6 +419,7 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
         raw={key: value for key, value in text.items() if value},
         flags=flags,
         extra={str(h): t for h, v in raw.extra.items() if (t := cell_text(v))},
+        rank=raw.rank,
     )
 
 
@@ -419,7 +449,7 @@ def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
     for part in (start, end):
         if part.flag not in (None, "out_of_campaign_year"):
             return DateSpan(start.start, end.end, raw, part.flag)
-    if end.end < start.start:
+    if end.end is not None and start.start is not None and end.end < start.start:
         return DateSpan(start.start, None, raw, "ambiguous")
     return DateSpan(start.start, end.end, raw, start.flag or end.flag)
 
@@ -428,7 +458,7 @@ def _participants(fields: dict[str, Any], flags: list[str]) -> Count | None:
     """Separate offline/online columns win when they parse; else the participants cell."""
     split = {key: parse_count(fields.get(f"participants_{key}")) for key in ("offline", "online")}
     given = {key: c for key, c in split.items() if c.flag != "empty"}
-    failed = [key for key, c in given.items() if c.flag]
+    failed = [key for key, c in given.items() if c.flag and c.flag != "approximate"]
     for key in failed:
         flags.append(f"participants_{key}_{given[key].flag}")
     if given and not failed:

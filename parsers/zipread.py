@@ -14,6 +14,8 @@ import zipfile
 import zlib
 from dataclasses import dataclass
 
+from parsers import ParserError
+
 from .mailtext import utf8_or_gb18030
 from .parsed import LIMIT_FLAG
 
@@ -28,7 +30,7 @@ class Member:
     data: bytes
 
 
-class ArchiveError(Exception):
+class ArchiveError(ParserError):
     """The archive as a whole cannot be read; the message is the reason, in Chinese."""
 
     @property
@@ -61,7 +63,7 @@ def open_zip(data: bytes, *, max_members: int = 200, max_member_bytes: int = 60_
         entries = entries[:max_members]
 
     members: list[Member] = []
-    total, encrypted, used_names = 0, 0, set()
+    total, encrypted, used_names = 0, 0, set[str]()
     for name, info in entries:
         name = _unique(name, used_names)
         if info.flag_bits & 0x1:

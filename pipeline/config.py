@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from pipeline import PipelineError
+
 CATEGORIES: dict[str, str] = {
     "county": "县（市）区",
     "zone": "开发区（管理区）",
@@ -32,7 +34,7 @@ DEFAULT_QUOTAS = {"county": 10, "zone": 5, "member": 3, "society": 2, "enterpris
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-class ConfigError(Exception):
+class ConfigError(PipelineError):
     """A configuration problem, worded for the operator."""
 
 
@@ -214,11 +216,14 @@ def _expand_env(node: Any, where: str) -> Any:
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:
-    def resolve(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else (base / p).resolve())
+    def absolute(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
 
-    config.data_dir = resolve(config.data_dir)
-    config.campaign.units = resolve(config.campaign.units)
+    def resolve(p: Path | None) -> Path | None:
+        return None if p is None else absolute(p)
+
+    config.data_dir = absolute(config.data_dir)
+    config.campaign.units = absolute(config.campaign.units)
     config.mailbox.maildir = resolve(config.mailbox.maildir)
     config.mailbox.cafile = resolve(config.mailbox.cafile)
     config.smtp.outdir = resolve(config.smtp.outdir)

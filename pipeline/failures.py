@@ -12,6 +12,7 @@ import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.config import Config
 from pipeline.locks import Busy
 
 EXIT_BUSY = 3
@@ -21,15 +22,20 @@ LOW_SPACE = 50 * 2**20  # status warns below this much free space in data_dir
 _FILE = "last_error.txt"
 
 
+def _sqlite_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code (the low byte of an extended one such as SQLITE_BUSY_SNAPSHOT)."""
+    code = getattr(exc, "sqlite_errorcode", None) if isinstance(exc, sqlite3.Error) else None
+    return code & 0xFF if isinstance(code, int) else None
+
+
 def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
         return True
-    return isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower()
+    return _sqlite_code(exc) == sqlite3.SQLITE_FULL
 
 
 def is_ledger_locked(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+    return _sqlite_code(exc) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
 
 
 def is_machine_fault(exc: BaseException) -> bool:
@@ -37,7 +43,7 @@ def is_machine_fault(exc: BaseException) -> bool:
     return is_disk_full(exc) or is_ledger_locked(exc)
 
 
-def explain(exc: BaseException, config, command: str) -> tuple[int, str] | None:
+def explain(exc: BaseException, config: Config, command: str) -> tuple[int, str] | None:
     """(exit code, one line for the operator) for a known machine failure, else None."""
     data_dir = config.data_dir
     if isinstance(exc, Busy):

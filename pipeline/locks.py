@@ -8,17 +8,22 @@ The holder writes "pid command" into the file, so a waiting process can say who 
 from __future__ import annotations
 
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
+
+from pipeline import PipelineError
 
 
-class Busy(Exception):
+class Busy(PipelineError):
     """Another process holds the lock; the message names it (pid, command) and the file."""
 
 
-def _try_lock(handle) -> bool:
+def _try_lock(handle: TextIO) -> bool:
     try:
-        if os.name == "nt":
+        if sys.platform == "win32":
             import msvcrt
 
             handle.seek(0)
@@ -44,12 +49,13 @@ class FileLock:
     """``with FileLock(path, "poll", wait=60):`` holds the lock or raises Busy after ``wait`` seconds
     (0 = do not wait). ``on_wait`` is called once, with the holder's description, before waiting."""
 
-    def __init__(self, path: Path, what: str, *, wait: float = 0.0, on_wait=None):
+    def __init__(self, path: Path, what: str, *, wait: float = 0.0,
+                 on_wait: Callable[[str], None] | None = None):
         self.path = Path(path)
         self.what = what
         self.wait = wait
         self.on_wait = on_wait
-        self.handle = None
+        self.handle: TextIO | None = None
 
     def __enter__(self) -> "FileLock":
         if self.handle is not None:  # already held (try_lock, then `with`)

@@ -75,7 +75,7 @@ def spell_date(rng: random.Random, start: date, end: date, allow_cell: bool = Fa
     """A cell value (str, or a date when allow_cell) that means start..end in September 2025."""
     m, d1, d2 = start.month, start.day, end.day
     if start == end:
-        options = [f"2025年{m}月{d1}日", f"{m}月{d1}日", f"2025.{m}.{d1}", f"{m}.{d1}", f"2025/{m}/{d1}",
+        options: list[str | date] = [f"2025年{m}月{d1}日", f"{m}月{d1}日", f"2025.{m}.{d1}", f"{m}.{d1}", f"2025/{m}/{d1}",
                    f"{m}月{d1}日（周{WEEKDAYS[start.weekday()]}）", f"2025-{m:02d}-{d1:02d}"]
         if allow_cell:
             options += [start, start]
@@ -94,7 +94,7 @@ def spell_count(rng: random.Random, n: int | None, allow_number: bool = False):
     if n >= 10000 and n % 1000 == 0 and rng.random() < 0.7:
         wan = f"{n / 10000:g}"
         return rng.choice([f"{wan}万人次", f"{wan}万人", f"{wan}万"])
-    options = [str(n), f"{n}人", f"{n}人次"]
+    options: list[str | int] = [str(n), f"{n}人", f"{n}人次"]
     if n % 10 == 0:
         options += [f"约{n}人", f"{n}余人"]
     if n % 100 == 0:

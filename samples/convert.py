@@ -16,6 +16,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # target extension -> (the --convert-to filter, the extension soffice writes)
 TARGETS = {"xls": ("xls:MS Excel 97", "xls"), "ods": ("ods", "ods"), "doc": ("doc:MS Word 97", "doc"),
@@ -105,7 +106,7 @@ def run_soffice(exe: str, work: Path, sources: list[str], flt: str, timeout: flo
     cmd = [exe, f"-env:UserInstallation={(work / 'profile').as_uri()}", "--headless", "--norestore",
            "--nologo", "--nolockcheck", *([f"--infilter={infilter}"] if infilter else []),
            "--convert-to", flt, "--outdir", str(out), *sources]
-    kwargs = {} if sys.platform == "win32" else {"start_new_session": True}
+    kwargs: dict[str, Any] = {} if sys.platform == "win32" else {"start_new_session": True}
     subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                    env=dict(os.environ, HOME=str(work)), timeout=timeout, check=False, **kwargs)
     return out

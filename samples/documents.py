@@ -324,8 +324,8 @@ def _write_any(sheet, r, c, value, fmt):
 def scanned_pdf(rng: random.Random, pages: int = 1) -> bytes:
     """A PDF whose pages are only grey images (a phone scan of a stamped report): no text at all."""
     w, h = 248, 350
-    objs: list[bytes] = []
-    kids = []
+    objs: list[tuple[int, bytes]] = []
+    kids: list[int] = []
     for p in range(pages):
         lines = bytearray()
         for y in range(h):

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from zoneinfo import ZoneInfo
 
 from . import documents as docs
@@ -26,12 +26,14 @@ from .mails import File, Style, bounce, compose, style_for
 from .model import CASES, QUOTAS, ExpectedActivity, MailTruth, SampleMail, SampleSet, Unit
 from .units import build_units, person_name, personal_address, qq_address, text_names
 
+if TYPE_CHECKING:
+    from .convert import Converter
+
 TZ = ZoneInfo("Asia/Shanghai")
 DEADLINE = date(2025, 9, 26)
 OTHER_CITY_UNITS = ["秦皇岛市北戴河区科协", "承德市双滦区科协", "廊坊市安次区科协", "沧州市运河区科协",
                     "保定市竞秀区科协", "张家口市桥西区科协"]
-CLIENTS = (["netease"] * 5, ["qq"] * 2, ["outlook"] * 2, ["foxmail"], ["thunderbird"])
-CLIENTS = [c for group in CLIENTS for c in group]
+CLIENTS = ["netease"] * 5 + ["qq"] * 2 + ["outlook"] * 2 + ["foxmail", "thunderbird"]
 
 __all__ = ["generate", "write_maildir", "SampleSet", "SampleMail", "MailTruth", "ExpectedActivity", "Unit",
            "CASES", "TZ", "DEADLINE"]
@@ -69,7 +71,7 @@ class _Builder:
         self.plans: list[_Plan] = []
         self.clerks = {u.unit_id: (person_name(rng), _phone(rng)) for u in units}
         self.clients = {u.unit_id: rng.choice(CLIENTS) for u in units}
-        self.converter = None  # samples.convert.Converter when the extended cases are on
+        self.converter: Converter | None = None  # when the extended cases are on
 
     # ---- helpers -----------------------------------------------------------------------------
 

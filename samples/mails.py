@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import format_datetime
@@ -199,8 +200,9 @@ class File:
 
 
 def compose(rng: random.Random, style: Style, *, message_id: str, when: datetime, from_name: str,
-            from_addr: str, to: list[tuple[str, str]], subject: str, text: str, files: list[File] = (),
-            extra_headers: list[tuple[str, str]] = (), received_from: str = "", cc: list[tuple[str, str]] = (),
+            from_addr: str, to: list[tuple[str, str]], subject: str, text: str, files: Sequence[File] = (),
+            extra_headers: Sequence[tuple[str, str]] = (), received_from: str = "",
+            cc: Sequence[tuple[str, str]] = (),
             html: bool | None = None, in_reply_to: str = "") -> bytes:
     """One complete mail as raw bytes (CRLF line ends)."""
     headers: list[tuple[str, str]] = []

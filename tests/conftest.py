@@ -5,15 +5,16 @@ import pytest
 from servers import DOVECOT_BIN, Dovecot, ImapAccount, SmtpSink, new_account
 
 
-def missing_tool(message: str) -> None:
+def missing_tool(message: str, *, module: bool = False) -> None:
     """Skip a test whose system tool is absent, on a developer's machine; fail it in CI (CI=true).
 
     `bash setup.sh --test` installs every tool the suite uses, so in CI an absent tool is a broken set-up,
-    and dozens of server tests going quietly green would hide it.
+    and dozens of server tests going quietly green would hide it. ``module=True`` where it is called while
+    a test module is imported.
     """
     if os.environ.get("CI", "").lower() not in ("", "0", "false"):
         pytest.fail(f"{message} (CI: setup.sh --test should have installed it)", pytrace=False)
-    pytest.skip(message)
+    pytest.skip(message, allow_module_level=module)
 
 
 @pytest.fixture(scope="session")

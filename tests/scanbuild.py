@@ -13,10 +13,9 @@ import struct
 import zlib
 from html import escape
 
+import lobuild as lo
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
-
-import lobuild as lo
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"
 

@@ -1,12 +1,13 @@
 """Superseding, complementing and quota rules of the contract, on ledger-shaped rows."""
 from pipeline.campaign.registry import Registry, Unit
 from pipeline.campaign.standing import current_list_keys, message_statuses, unit_progress
+from pipeline.ledger.rows import MessageRow
 
 
 def row(key, day, *, unit="lunan", outcome="accepted", lst=False, narr=False, kind="submission", late=False):
-    return {"key": key, "received_at": f"2025-09-{day:02d}T10:00:00+08:00", "state": "done", "outcome": outcome,
+    return MessageRow(**{"key": key, "received_at": f"2025-09-{day:02d}T10:00:00+08:00", "state": "done", "outcome": outcome,
             "kind": kind, "unit_id": unit, "carries_list": lst, "carries_narrative": narr, "reason": "",
-            "last_error": None, "late": late}
+            "last_error": None, "late": late})
 
 
 def statuses(rows):

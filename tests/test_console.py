@@ -172,7 +172,7 @@ def test_review_decisions_from_the_page_are_the_commands_and_are_recorded(config
     assert main(["--config", str(config_path), "review", "dismiss", target, "--reason", "重复"]) == 0
     capsys.readouterr()
     store = Store(config.data_dir / "ledger.sqlite3")
-    log = [(r["actor"], r["action"], r["target"], r["ok"]) for r in store.audit_log()][::-1]
+    log = [(r.actor, r.action, r.target, r.ok) for r in store.audit_log()][::-1]
     store.close()
     assert log[:3] == [("网页:王老师", "dismiss", target, 1), ("网页:王老师", "restore", target, 1),
                        ("网页:王老师", "assign", target, 0)]
@@ -184,7 +184,7 @@ def test_review_decisions_from_the_page_are_the_commands_and_are_recorded(config
 def test_undelivered_mail_is_confirmed_or_resent_from_the_page(config_path):
     config = load_config(config_path)
     store = Store(config.data_dir / "ledger.sqlite3")
-    first, second = [r["id"] for r in store.outbox()[:2]]
+    first, second = [r.id for r in store.outbox()[:2]]
     store.outbox_mark(first, "unconfirmed", error="connection lost after the final dot")
     store.outbox_mark(second, "failed", error="550 mailbox unavailable")
     client = create_app(config).test_client()
@@ -196,7 +196,7 @@ def test_undelivered_mail_is_confirmed_or_resent_from_the_page(config_path):
     assert "未完成" in client.post("/outbox/confirm", data={"id": second, "csrf": token},
                                     follow_redirects=True).text  # failed is not unconfirmed
     client.post("/outbox/resend", data={"id": second, "csrf": token})
-    states = {r["id"]: r["state"] for r in store.outbox()}
+    states = {r.id: r.state for r in store.outbox()}
     store.close()
     assert states[first] == "sent" and states[second] == "sent"
 
@@ -246,7 +246,7 @@ def test_reingest_from_the_page_shows_its_progress(config_path):
     assert "processed" in status["result"]
     assert "已完成" in client.get("/reingest").text
     store = Store(config.data_dir / "ledger.sqlite3")
-    assert store.audit_log()[0]["action"] == "reingest"
+    assert store.audit_log()[0].action == "reingest"
     store.close()
 
 
@@ -292,7 +292,7 @@ def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
     import subprocess
     import sys
 
-    from pipeline.runtime.console.web import worker_alive
+    from pipeline.runtime.console.views import worker_alive
 
     assert worker_alive(tmp_path) is False  # never started
     (tmp_path / "worker.lock").write_text(str(os.getpid()))
@@ -301,3 +301,41 @@ def test_the_worker_is_alive_while_the_process_in_its_lock_file_is(tmp_path):
     gone.wait()
     (tmp_path / "worker.lock").write_text(str(gone.pid))
     assert worker_alive(tmp_path) is False
+
+
+def test_pages_share_one_registry_and_one_dataset_until_the_ledger_changes(config_path, monkeypatch):
+    """The registry is read once while its file is unchanged; the dataset is made once per ledger change,
+    whoever changes the ledger (this console, or another process such as `serve` or the command line)."""
+    import pipeline.runtime.app as app_module
+    import pipeline.runtime.console.state as state_module
+
+    counted = {"registry": 0, "dataset": 0}
+
+    def counting(name, real):
+        def wrapper(*args, **kwargs):
+            counted[name] += 1
+            return real(*args, **kwargs)
+        return wrapper
+
+    target = next(m for m in _export(config_path)["messages"] if m["status"] == "needs_review")["message_id"]
+    monkeypatch.setattr(state_module, "load_registry", counting("registry", state_module.load_registry))
+    monkeypatch.setattr(app_module, "dataset", counting("dataset", app_module.dataset))
+    config = load_config(config_path)
+    client = create_app(config).test_client()
+    token = _login(client)
+    for page in ("/", "/units", "/review", "/units/lunan", "/"):
+        assert client.get(page).status_code in (200, 404)
+    assert counted == {"registry": 1, "dataset": 1}
+    client.post("/review/dismiss", data={"message": target, "reason": "已核实", "csrf": token})
+    client.get("/units")
+    client.get("/review")
+    assert counted["dataset"] == 2  # changed by this console: made again, once
+    assert main(["--config", str(config_path), "review", "restore", target]) == 0  # (it makes its own dataset)
+    before = counted["dataset"]
+    client.get("/units")
+    client.get("/")
+    assert counted["dataset"] == before + 1  # changed by another process: seen too
+    units = config.campaign.units
+    units.write_text(units.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    client.get("/units")
+    assert counted["registry"] == 2  # the registry file changed: read again

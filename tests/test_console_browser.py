@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from admin_helpers import export, load, write_config
+from conftest import missing_tool
 
 from run import main
 from samples import generate
@@ -16,9 +17,12 @@ from samples import generate
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 SHOTS = Path(__file__).resolve().parents[1] / "bench" / "out" / "console"
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (the [test] extra)")
+try:
+    from selenium import webdriver
+except ImportError:
+    missing_tool("pip install selenium (the [test] extra)", module=True)
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    pytest.skip("apt-get install chromium chromium-driver for the browser tests", allow_module_level=True)
+    missing_tool("apt-get install chromium chromium-driver for the browser tests", module=True)
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402

@@ -2,6 +2,7 @@
 points 1-2), on pure functions: classify, identify, the campaign's statuses, decide."""
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -14,6 +15,8 @@ from pipeline.config import load_config
 from pipeline.judge.classify import classify, own_text
 from pipeline.judge.decide import Context, decide
 from pipeline.judge.identify import NameIndex, identify
+from pipeline.ledger.rows import MessageRow
+from pipeline.ledger.schema import BASE, _statements
 
 OWN = {"tskxpjb@126.com"}
 ADMINS = {"admin@example.org"}
@@ -107,9 +110,9 @@ def test_a_reply_quoting_our_mail_is_no_forward():
 # --- what may replace what (issue 9 point 3, issue 10 point 2) ------------------------------------
 
 def row(key, day, standing="own", lst=True, narr=False, outcome="accepted"):
-    return {"key": key, "received_at": f"2025-09-{day:02d}T10:00:00+08:00", "state": "done", "outcome": outcome,
+    return MessageRow(**{"key": key, "received_at": f"2025-09-{day:02d}T10:00:00+08:00", "state": "done", "outcome": outcome,
             "kind": "submission", "unit_id": "fengnan", "carries_list": lst, "carries_narrative": narr,
-            "reason": "", "last_error": None, "late": False, "standing": standing}
+            "reason": "", "last_error": None, "late": False, "standing": standing})
 
 
 def statuses(rows):
@@ -131,7 +134,16 @@ def test_another_address_is_accepted_while_the_unit_has_nothing_and_then_replace
 
 
 def test_rows_without_standing_count_as_own():
-    rows = [{k: v for k, v in row(k, d).items() if k != "standing"} for k, d in (("a", 10), ("b", 12))]
+    """Ledgers from before ``standing`` was kept hold NULL there: such a message counts as the unit's own."""
+    db = sqlite3.connect(":memory:")
+    db.row_factory = sqlite3.Row
+    db.execute(_statements(BASE)[0])
+    for k, d in (("a", 10), ("b", 12)):
+        db.execute("INSERT INTO messages(key, sha256, first_seen_at, state, outcome, kind, unit_id, received_at,"
+                   " carries_list, late, standing) VALUES (?, '', '', 'done', 'accepted', 'submission', 'fengnan', ?,"
+                   " 1, 0, NULL)", (k, f"2025-09-{d:02d}T10:00:00+08:00"))
+    rows = [MessageRow.from_sql(r) for r in db.execute("SELECT * FROM messages")]
+    assert {r.standing for r in rows} == {"own"}
     assert statuses(rows) == {"a": "superseded", "b": "accepted"}
 
 

@@ -15,7 +15,7 @@ from openpyxl import load_workbook
 from run import main
 from samples import generate
 
-SHEETS = ["汇总", "活动明细", "邮件", "未报送单位", "未达标单位", "待人工核查"]
+SHEETS = ["汇总", "活动明细", "一般活动（不计入）", "邮件", "未报送单位", "未达标单位", "待人工核查", "待确认活动"]
 
 
 @pytest.fixture(scope="module")
@@ -89,6 +89,7 @@ def test_digest_reaches_admins_with_matching_counts_workbook_and_chart(imap_acco
     assert len(sheets["汇总"]) == len(units)
     assert len(sheets["活动明细"]) == len(activities)
     assert len(sheets["邮件"]) == len(data["messages"])
+    assert len(sheets["待确认活动"]) == sum(len(m.get("proposed_activities", [])) for m in data["messages"])
     assert len(sheets["未报送单位"]) == sum(not u["submitted"] for u in units)
     assert len(sheets["未达标单位"]) == sum(u["submitted"] and not u["met"] for u in units)
     assert len(sheets["待人工核查"]) == len(review)

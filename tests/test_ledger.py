@@ -130,7 +130,7 @@ def test_outbox_command_confirms_and_resends(config_path, tmp_path, capsys):
     store = Store(tmp_path / "var" / "ledger.sqlite3")
     for n in (1, 2):
         store.enqueue(Outgoing("ack", f"ack:manual-{n}", [f"u{n}@126.com"], f"回执{n}", b"Subject: x\r\n\r\nx\r\n"))
-    ids = [r["id"] for r in store.outbox() if r["dedupe"].startswith("ack:manual-")]
+    ids = [r.id for r in store.outbox() if r.dedupe.startswith("ack:manual-")]
     store.outbox_mark(ids[0], "unconfirmed", error="connection lost after the final dot")
     store.outbox_mark(ids[1], "failed", error="554 DT:SPM")
     capsys.readouterr()
@@ -143,7 +143,7 @@ def test_outbox_command_confirms_and_resends(config_path, tmp_path, capsys):
     sent_before = len(list((tmp_path / "sent").glob("*.eml")))
     assert main(["--config", str(config_path), "outbox", "resend", str(ids[1])]) == 0
     assert len(list((tmp_path / "sent").glob("*.eml"))) == sent_before + 1
-    assert {r["id"]: r["state"] for r in store.outbox() if r["id"] in ids} == {ids[0]: "sent", ids[1]: "sent"}
+    assert {r.id: r.state for r in store.outbox() if r.id in ids} == {ids[0]: "sent", ids[1]: "sent"}
     assert main(["--config", str(config_path), "outbox", "resend", str(ids[1])]) == 2  # never twice by accident
 
 
@@ -165,7 +165,7 @@ def test_a_stop_while_the_next_batch_is_read_leaves_it_pending_and_unclaimed(con
         report = p.poll()
         assert report.processed == pipeline.intake.ingest.BATCH and report.failed == 0
         left = p.store.pending()
-        assert len(left) == 40 - pipeline.intake.ingest.BATCH and all(r["attempts"] == 0 for r in left)
+        assert len(left) == 40 - pipeline.intake.ingest.BATCH and all(r.attempts == 0 for r in left)
         monkeypatch.setattr(pipeline.intake.ingest, "decide", real_decide)
         p.stop_requested = False
         assert p.poll().processed == 40 - pipeline.intake.ingest.BATCH

@@ -13,6 +13,7 @@ from datetime import date
 import lobuild as lo
 import mailbuild as mb
 import pytest
+from conftest import missing_tool
 from lobuild import COVER, M
 
 from parsers.read_file import extract_file
@@ -20,8 +21,13 @@ from parsers.read_mail import read_mail
 from parsers.values import normalize_activity
 from pipeline.judge.decide import dedupe_activities
 
-pytestmark = pytest.mark.skipif(not lo.available(), reason="LibreOffice (soffice) is not installed: "
-                                "bash setup.sh --test, or apt-get install libreoffice-calc-nogui libreoffice-writer-nogui")
+
+@pytest.fixture(autouse=True)
+def _libreoffice() -> None:
+    if not lo.available():
+        missing_tool("LibreOffice (soffice) is not installed: bash setup.sh --test, "
+                     "or apt-get install libreoffice-calc-nogui libreoffice-writer-nogui")
+
 
 D = lambda m, d: date(2025, m, d)  # noqa: E731
 

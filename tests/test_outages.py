@@ -16,7 +16,7 @@ from servers import SmtpSink, close_sockets
 from test_outbox import mail
 
 import pipeline.intake.mailbox as mailbox
-from outbox.queue import flush
+from outbox.queue import SendingLimits, flush
 from outbox.smtp import SmtpTransport
 from parsers.sandbox import Sandbox
 from pipeline.ledger.store import Store
@@ -206,7 +206,7 @@ def test_parsers_that_cannot_start_park_nothing(imap_account, smtp_sink, tmp_pat
     assert "parsers cannot run" in logs.new()
     store = Store(tmp_path / "var" / "ledger.sqlite3")
     rows = store.messages()
-    assert len(rows) == 6 and {r["state"] for r in rows} == {"pending"} and {r["attempts"] for r in rows} == {0}
+    assert len(rows) == 6 and {r.state for r in rows} == {"pending"} and {r.attempts for r in rows} == {0}
     store.close()
     assert main(["--config", str(config), "poll"]) == 0  # the machine is fine again
     data = export(config, tmp_path)
@@ -227,18 +227,18 @@ def test_smtp_down_for_hours_then_back_sends_each_once(tmp_path):
     sink.stop()
     now = datetime.now(timezone.utc)
     for hour in range(0, 30, 2):  # a day and more of flushes against a dead server
-        report = flush(store, transport(port), sender="tskxpjb@126.com", max_per_minute=100, max_per_day=1000,
-                       max_attempts=3, now=now + timedelta(hours=hour))
+        report = flush(store, transport(port), sender="tskxpjb@126.com", now=now + timedelta(hours=hour),
+                       limits=SendingLimits(max_per_minute=100, max_per_day=1000, max_attempts=3))
         assert report.sent == 0 and report.outage
     rows = store.outbox()
-    assert {r["state"] for r in rows} == {"pending"} and {r["attempts"] for r in rows} == {0}  # not the mails' fault
+    assert {r.state for r in rows} == {"pending"} and {r.attempts for r in rows} == {0}  # not the mails' fault
     back = SmtpSink().start()
     try:
-        report = flush(store, transport(back.port), sender="tskxpjb@126.com", max_per_minute=100, max_per_day=1000,
-                       max_attempts=3, now=now + timedelta(hours=31))
+        report = flush(store, transport(back.port), sender="tskxpjb@126.com", now=now + timedelta(hours=31),
+                       limits=SendingLimits(max_per_minute=100, max_per_day=1000, max_attempts=3))
         assert report.sent == 5
-        flush(store, transport(back.port), sender="tskxpjb@126.com", max_per_minute=100, max_per_day=1000,
-              max_attempts=3, now=now + timedelta(hours=32))
+        flush(store, transport(back.port), sender="tskxpjb@126.com", now=now + timedelta(hours=32),
+              limits=SendingLimits(max_per_minute=100, max_per_day=1000, max_attempts=3))
         assert len(back.wait_for(5)) == 5
         assert sorted(r.rcpt_tos[0] for r in back.messages) == [f"u{n}@126.com" for n in range(5)]
     finally:
@@ -251,31 +251,31 @@ def test_sfq_throttle_waits_5xx_fails_and_both_are_reported(tmp_path, smtp_sink)
         store.enqueue(mail(n))
     now = datetime.now(timezone.utc)
     smtp_sink.fail_next(1, code=451, message="4.7.0 MI:SFQ too many sends in 15 minutes")
-    report = flush(store, transport(smtp_sink.port), sender="x@126.com", max_per_minute=100, max_per_day=100,
-                   max_attempts=2, now=now)
+    report = flush(store, transport(smtp_sink.port), sender="x@126.com", now=now,
+                   limits=SendingLimits(max_per_minute=100, max_per_day=100, max_attempts=2))
     assert report.sent == 0 and report.throttled and "MI:SFQ" in report.outage
-    assert store.outbox()[0]["attempts"] == 0  # a rate limit is not the mail's fault
+    assert store.outbox()[0].attempts == 0  # a rate limit is not the mail's fault
     smtp_sink.fail_next(1, code=554, message="DT:SPM judged as spam", stage="RCPT")
-    report = flush(store, transport(smtp_sink.port), sender="x@126.com", max_per_minute=100, max_per_day=100,
-                   max_attempts=2, now=now + timedelta(hours=1))
+    report = flush(store, transport(smtp_sink.port), sender="x@126.com", now=now + timedelta(hours=1),
+                   limits=SendingLimits(max_per_minute=100, max_per_day=100, max_attempts=2))
     assert (report.sent, report.failed) == (2, 1)
     problems = store.outbox_problems()
-    assert [(p["state"], p["recipients"]) for p in problems] == [("failed", '["u0@126.com"]')]
-    assert "554" in problems[0]["last_error"]
+    assert [(p.state, p.recipients) for p in problems] == [("failed", ("u0@126.com",))]
+    assert "554" in problems[0].last_error
     assert len(smtp_sink.wait_for(2)) == 2
 
 
 def test_a_mail_loop_is_capped_per_recipient_per_day(tmp_path, smtp_sink):
-    from outbox.compose import compose, to_wire
+    from outbox.compose import Draft, compose, to_wire
     from pipeline.ledger.records import Outgoing
 
     store = Store(tmp_path / "l.sqlite3")
     for n in range(14):  # an autoresponder that keeps writing back
-        raw = to_wire(compose(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="素质办", to=["loop@126.com"],
-                              subject="【已收到】", text="您好"))
+        raw = to_wire(compose(Draft(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="素质办", to=["loop@126.com"],
+                              subject="【已收到】", text="您好")))
         store.enqueue(Outgoing("ack", f"ack:{n}", ["loop@126.com"], "【已收到】", raw, f"<m{n}@x>"))
-    report = flush(store, transport(smtp_sink.port), sender="tskxpjb@126.com", max_per_minute=100,
-                   max_per_day=1000, max_attempts=3, max_per_recipient=10)
+    report = flush(store, transport(smtp_sink.port), sender="tskxpjb@126.com",
+                   limits=SendingLimits(max_per_minute=100, max_per_day=1000, max_attempts=3, max_per_recipient=10))
     assert (report.sent, report.suppressed) == (10, 4)
     assert len(smtp_sink.wait_for(10)) == 10
-    assert sum(p["state"] == "suppressed" for p in store.outbox_problems()) == 4
+    assert sum(p.state == "suppressed" for p in store.outbox_problems()) == 4

@@ -1,8 +1,8 @@
 """The outbox against a real SMTP server on loopback: sent once, deferred on 4xx, failed on 5xx."""
 from datetime import datetime, timedelta, timezone
 
-from outbox.compose import compose, to_wire
-from outbox.queue import flush
+from outbox.compose import Draft, compose, to_wire
+from outbox.queue import SendingLimits, flush
 from outbox.render import render
 from outbox.smtp import FolderTransport, SmtpTransport
 from pipeline.ledger.records import Outgoing
@@ -10,8 +10,8 @@ from pipeline.ledger.store import Store
 
 
 def mail(n: int, subject="【已收到】路南区：总结") -> Outgoing:
-    message = compose(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="唐山市素质办", to=[f"u{n}@126.com"],
-                      subject=subject, text="您好", html="<p>您好</p>", in_reply_to=f"<orig{n}@x>")
+    message = compose(Draft(dedupe=f"ack:{n}", sender="tskxpjb@126.com", sender_name="唐山市素质办", to=[f"u{n}@126.com"],
+                      subject=subject, text="您好", html="<p>您好</p>", in_reply_to=f"<orig{n}@x>"))
     return Outgoing("ack", f"ack:{n}", [f"u{n}@126.com"], subject, to_wire(message), f"<orig{n}@x>")
 
 
@@ -21,14 +21,14 @@ def transport(sink) -> SmtpTransport:
 
 
 def run(store, sink, now=None, per_minute=100, attempts=3):
-    return flush(store, transport(sink), sender="tskxpjb@126.com", max_per_minute=per_minute, max_per_day=1000,
-                 max_attempts=attempts, now=now)
+    return flush(store, transport(sink), sender="tskxpjb@126.com", now=now,
+                 limits=SendingLimits(max_per_minute=per_minute, max_per_day=1000, max_attempts=attempts))
 
 
 def test_compose_threads_and_marks_auto_reply():
-    raw = to_wire(compose(dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["a@126.com"],
+    raw = to_wire(compose(Draft(dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["a@126.com"],
                           subject="主题\r\nBcc: victim@example.org", text="正文", in_reply_to="<orig@x>",
-                          references="<a@x> <orig@x>"))
+                          references="<a@x> <orig@x>")))
     head = raw.split(b"\r\n\r\n", 1)[0]
     assert b"\nBcc:" not in head  # CR/LF in a subject cannot add a header
     assert b"In-Reply-To: <orig@x>" in head and b"References: <a@x> <orig@x>" in head
@@ -39,8 +39,10 @@ def test_compose_threads_and_marks_auto_reply():
 def test_html_is_escaped():
     text, html = render("ack", greeting="<b>x</b>", office="素质办", received_at="", subject="<script>alert(1)</script>",
                         unit_name=None, candidates=[], files=[], activities_count=0, reported=0, required=1,
-                        met=False, activities=[], more_activities=0, late=False, deadline="", fixes=[])
-    assert "<script>" not in html and "&lt;script&gt;" in html
+                        met=False, activities=[], more_activities=0, late=False, deadline="", fixes=[],
+                        proposed=[{"title": "<i>讲座</i>", "when": "9月15日", "participants": 300}], proposed_count=1,
+                        more_proposed=0, short_after_proposed=False, parts=[], proposed_from="正文")
+    assert "<script>" not in html and "&lt;script&gt;" in html and "&lt;i&gt;讲座" in html
     assert "<script>" in text  # plain text is plain
 
 
@@ -63,7 +65,7 @@ def test_4xx_defers_then_sends(tmp_path, smtp_sink):
     report = run(store, smtp_sink)
     assert (report.sent, report.retried, report.throttled) == (0, 1, True)
     row = store.outbox()[0]
-    assert row["state"] == "pending" and "MI:SFQ" in row["last_error"]
+    assert row.state == "pending" and "MI:SFQ" in row.last_error
     assert run(store, smtp_sink).sent == 0  # not due yet
     later = datetime.now(timezone.utc) + timedelta(hours=3)
     assert run(store, smtp_sink, now=later).sent == 1
@@ -77,7 +79,7 @@ def test_5xx_fails_and_is_kept(tmp_path, smtp_sink):
     smtp_sink.fail_next(1, code=554, message="DT:SPM judged as spam", stage="RCPT")
     report = run(store, smtp_sink)
     assert (report.sent, report.failed) == (1, 1)
-    states = {r["dedupe"]: (r["state"], r["last_error"]) for r in store.outbox()}
+    states = {r.dedupe: (r.state, r.last_error) for r in store.outbox()}
     assert states["ack:1"][0] == "failed" and "554" in states["ack:1"][1]
     assert states["ack:2"][0] == "sent"
 
@@ -89,8 +91,8 @@ def test_gives_up_after_max_attempts(tmp_path, smtp_sink):
     for i in range(3):
         smtp_sink.fail_next(1, code=450, message="4.3.2 try later")
         run(store, smtp_sink, now=now + timedelta(hours=3 * (i + 1)), attempts=3)
-    assert store.outbox()[0]["state"] == "failed"
-    assert "gave up after 3 tries" in store.outbox()[0]["last_error"]
+    assert store.outbox()[0].state == "failed"
+    assert "gave up after 3 tries" in store.outbox()[0].last_error
 
 
 def test_server_down_keeps_everything(tmp_path, smtp_sink):
@@ -99,8 +101,9 @@ def test_server_down_keeps_everything(tmp_path, smtp_sink):
     port = smtp_sink.port
     smtp_sink.stop()
     down = SmtpTransport("127.0.0.1", port, use_ssl=False, starttls=False, username=None, password=None, timeout=3)
-    report = flush(store, down, sender="tskxpjb@126.com", max_per_minute=10, max_per_day=10, max_attempts=5)
-    assert report.retried == 1 and store.outbox()[0]["state"] == "pending"
+    report = flush(store, down, sender="tskxpjb@126.com",
+                   limits=SendingLimits(max_per_minute=10, max_per_day=10, max_attempts=5))
+    assert report.retried == 1 and store.outbox()[0].state == "pending"
 
 
 def test_rate_limit_leaves_the_rest_for_later(tmp_path, smtp_sink):
@@ -109,14 +112,14 @@ def test_rate_limit_leaves_the_rest_for_later(tmp_path, smtp_sink):
         store.enqueue(mail(n))
     report = run(store, smtp_sink, per_minute=2)
     assert report.sent == 2 and report.throttled
-    assert sum(r["state"] == "pending" for r in store.outbox()) == 3
+    assert sum(r.state == "pending" for r in store.outbox()) == 3
 
 
 def test_folder_transport_writes_eml(tmp_path):
     store = Store(tmp_path / "l.sqlite3")
     store.enqueue(mail(1))
-    flush(store, FolderTransport(tmp_path / "sent"), sender="x@126.com", max_per_minute=10, max_per_day=10,
-          max_attempts=3)
+    flush(store, FolderTransport(tmp_path / "sent"), sender="x@126.com",
+          limits=SendingLimits(max_per_minute=10, max_per_day=10, max_attempts=3))
     files = list((tmp_path / "sent").glob("*.eml"))
     assert len(files) == 1 and b"Auto-Submitted: auto-replied" in files[0].read_bytes()
 
@@ -132,9 +135,9 @@ def test_smtp_socket_sends_small_writes_at_once(tmp_path):
         with SmtpSink(tls=tls) as sink:
             smtp = SmtpTransport(sink.host, sink.port, use_ssl=tls, starttls=False, username=None, password=None,
                                  timeout=10, cafile=sink.cafile or None)
-            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(
+            smtp.send("tskxpjb@126.com", ["u1@126.com"], to_wire(compose(Draft(
                 dedupe="ack:1", sender="tskxpjb@126.com", sender_name="素质办", to=["u1@126.com"], subject="主题",
-                text="正文")))
+                text="正文"))))
             assert smtp.connection.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0
             smtp.close()
             assert len(sink.wait_for(1)) == 1
@@ -147,11 +150,11 @@ def test_composed_mail_reads_back_in_a_mail_client():
     import email.policy
 
     subject = "【已收到】唐山市路南区科学技术协会：路南区科协2025年全国科普月活动总结（含活动明细表和照片）"
-    raw = to_wire(compose(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
+    raw = to_wire(compose(Draft(dedupe="digest:1", sender="tskxpjb@126.com", sender_name="唐山市素质办（自动汇总）",
                           to=["a@126.com", "b@163.com"], subject=subject, text="正文：进度", html="<p>进度<img src=\"cid:c1\"></p>",
                           in_reply_to="<orig@x>", attachments=[("科普月汇总.xlsx", b"PK\x03\x04data",
                                                                 "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")],
-                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")]))
+                          inline_images=[("c1", b"\x89PNG\r\n\x1a\nimg", "png")])))
     assert b"\n" not in raw.replace(b"\r\n", b"") and max(len(line) for line in raw.split(b"\r\n")) <= 78
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     assert msg["Subject"] == subject and msg["From"].addresses[0].display_name == "唐山市素质办（自动汇总）"
@@ -176,11 +179,11 @@ def test_sending_limits_count_earlier_flushes_and_this_one(tmp_path, smtp_sink):
     for n in range(6):
         store.enqueue(mail(n))
     now = datetime.now(timezone.utc)
-    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
-                  max_attempts=3, now=now)
+    first = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", now=now,
+                  limits=SendingLimits(max_per_minute=2, max_per_day=3, max_attempts=3))
     assert (first.sent, first.throttled) == (2, True)
     later = now + timedelta(minutes=2)  # the minute has passed, the day has not
-    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", max_per_minute=2, max_per_day=3,
-                   max_attempts=3, now=later)
+    second = flush(store, transport(smtp_sink), sender="tskxpjb@126.com", now=later,
+                   limits=SendingLimits(max_per_minute=2, max_per_day=3, max_attempts=3))
     assert (second.sent, second.throttled) == (1, True)
-    assert len(smtp_sink.wait_for(3)) == 3 and sum(r["state"] == "pending" for r in store.outbox()) == 3
+    assert len(smtp_sink.wait_for(3)) == 3 and sum(r.state == "pending" for r in store.outbox()) == 3

@@ -9,6 +9,7 @@ import shlex
 
 import clientmail
 import pytest
+from conftest import missing_tool
 from servers import SmtpSink, new_account
 
 from pipeline.ledger.store import Store
@@ -19,7 +20,7 @@ def built():
     try:
         return clientmail.build()
     except clientmail.ClientMissing as exc:
-        pytest.skip(f"real-client fixtures need the clients: {exc}")
+        missing_tool(f"real-client fixtures need the clients: {exc}")
 
 
 @pytest.fixture(scope="module")
@@ -86,11 +87,11 @@ def test_held_impersonation_shows_in_digest_and_review_and_a_person_decides(buil
     assert main(["--config", str(config), "review", "list"]) == 0
     assert f"review assign {shlex.quote(mid)} fengnan" in capsys.readouterr().out
     assert main(["--config", str(config), "reingest", "--since", "2025-09-01", "--until", "2025-09-30",
-                 "--from-archive"]) in (0, 1)  # the sink is gone by now: sending fails, queueing does not
-    assert main(["--config", str(config), "review", "assign", mid, "fengnan"]) in (0, 1)
+                 "--from-archive"]) == 0  # the sink is gone by now: sending is deferred, the command succeeds
+    assert main(["--config", str(config), "review", "assign", mid, "fengnan"]) == 0
     store = Store(config.parent / "var" / "ledger.sqlite3")
     try:
-        assert [r["kind"] for r in store.outbox()].count("notice") == 1  # never again on reingest or assign
+        assert [r.kind for r in store.outbox()].count("notice") == 1  # never again on reingest or assign
     finally:
         store.close()
     assert main(["--config", str(config), "export", "--format", "json", "--out", str(tmp_path / "x.json")]) == 0

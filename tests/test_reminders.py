@@ -107,7 +107,7 @@ def test_a_reminder_not_yet_sent_is_withdrawn_when_the_unit_submits(tmp_path):
                            sender="lu_nan@126.com", sender_name="", subject="总结",
                            received_at=datetime(2025, 9, 23, 10, tzinfo=timezone.utc), late=False, unit_id="lu_nan")
     store.commit_message("<m@x>", result, None)
-    states = {r["dedupe"]: r["state"] for r in store.outbox()}
+    states = {r.dedupe: r.state for r in store.outbox()}
     assert states == {"reminder:lu_nan:2025-09-23": "withdrawn", "reminder:luxnan:2025-09-23": "pending",
                       "shortfall:lu_nan:2025-09-23": "pending"}
     registry = Registry([Unit("lu_nan", "路南区", "county"), Unit("luxnan", "路北区", "county")])

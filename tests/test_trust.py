@@ -3,7 +3,6 @@ acknowledgment and in the ledger for the digest); Authentication-Results failure
 passwords appear nowhere (logs, exports, replies, the data dir, error output); the data dir is 0700."""
 from __future__ import annotations
 
-import json
 import os
 import stat
 
@@ -62,7 +61,7 @@ def test_flags_secrets_and_permissions(imap_account, tmp_path, sample, monkeypat
             assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
 
         store = Store(data_dir / "ledger.sqlite3")
-        notes = {r["key"]: json.loads(r["notes"] or "[]") for r in store.messages()}
+        notes = {r.key: list(r.notes) for r in store.messages()}
         store.close()
         assert any(n.startswith(SENDER_FLAG) for n in notes["<impostor@qq.com>"])
         assert any(n.startswith(AUTH_FLAG) and "spf=fail" in n for n in notes["<impostor@qq.com>"])

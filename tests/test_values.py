@@ -247,10 +247,10 @@ def test_counts_kept_apart_by_channel(value, total, offline, online):
     ("共300人，其中线上500人", "ambiguous"),  # a part larger than the whole
     ("若干", "unparsed"),
     ("多人", "unparsed"),
-    ("几十人", "unparsed"),
+    ("几十人", "vague"),
     ("十几人", "unparsed"),  # not 10
-    ("数百人", "unparsed"),  # not 100
-    ("上千人", "unparsed"),
+    ("数百人", "vague"),  # not 100
+    ("上千人", "vague"),
     ("一两百人", "unparsed"),  # not 200
     ("1.5人", "unparsed"),
     ("3场", "unparsed"),
@@ -307,7 +307,7 @@ def test_random_input_never_raises():
         span, count = parse_dates(text), parse_count(text)
         assert span.flag in {None, "empty", "unparsed", "ambiguous", "out_of_campaign_year"}
         assert (span.start is None or span.end is None or span.start <= span.end)
-        assert count.flag in {None, "empty", "unparsed", "ambiguous"}
+        assert count.flag in {None, "empty", "unparsed", "ambiguous", "vague", "approximate"}
         assert count.flag is not None or count.total is not None
         parse_format(text)
 
@@ -421,3 +421,30 @@ def test_start_and_end_clock_columns_beside_a_date_column():
                                                  "date_end": "11:30"}))
     assert (act.start_date, act.end_date, act.flags) == (D(9, 15), D(9, 15), [])
 
+
+
+# --- issue 16, item 10: round figures and weeks ------------------------------------------------
+
+@pytest.mark.parametrize("text, total", [("近千人", 1000), ("近百人", 100), ("近万人次", 10000), ("千余人", 1000)])
+def test_a_round_figure_is_reported_and_flagged_approximate(text, total):
+    assert (parse_count(text).total, parse_count(text).flag) == (total, "approximate")
+
+
+@pytest.mark.parametrize("text", ["上千人", "数百人", "成千上万", "数十人"])
+def test_a_vague_count_gives_no_number(text):
+    assert (parse_count(text).total, parse_count(text).flag) == (None, "vague")
+
+
+@pytest.mark.parametrize("text, start, end", [
+    ("2025年9月第三周", date(2025, 9, 15), date(2025, 9, 21)),  # 1 September 2025 is a Monday
+    ("9月第一周", date(2025, 9, 1), date(2025, 9, 7)),
+    ("2025年10月第一周", date(2025, 10, 1), date(2025, 10, 5)),  # Wednesday 1st: cut to the month
+    ("2025年10月第五周", date(2025, 10, 27), date(2025, 10, 31)),
+])
+def test_a_week_of_the_month_is_monday_to_sunday(text, start, end):
+    span = parse_dates(text)
+    assert (span.start, span.end, span.flag) == (start, end, None)
+
+
+def test_a_week_past_the_month_is_not_guessed():
+    assert parse_dates("2025年10月第六周").flag == "unparsed"

@@ -66,7 +66,7 @@ def test_digest_at_0800_shanghai_fires_at_0000_utc(server_in_utc, imap_account, 
         assert serve(pipeline, max_cycles=2, now=lambda: at, tick=0) == 0
         time.sleep(0.3)
         assert len(_digests(smtp_sink)) == 1
-        assert pipeline.store.get_state("last_digest_day") == "2025-09-21"
+        assert pipeline.store.last_digest_day() == "2025-09-21"
 
 
 def _done(ledger: Path) -> int:
@@ -212,7 +212,7 @@ def test_dead_mailbox_backs_off_and_the_worker_carries_on(tmp_path, smtp_sink, s
         monkeypatch.setattr(pipeline, "poll", dead)
         assert serve(pipeline, max_cycles=3, now=lambda: datetime(2025, 9, 1, tzinfo=UTC), tick=0) == 0
         assert len(calls) == 1
-        assert pipeline.store.get_state("last_digest_day") == "2025-09-01"  # the rest of the worker carried on
+        assert pipeline.store.last_digest_day() == "2025-09-01"  # the rest of the worker carried on
     assert any("mailbox unavailable" in r.getMessage() and "next try in 0:05:00" in r.getMessage()
                for r in caplog.records)
     b = Backoff(timedelta(minutes=5))
@@ -224,21 +224,21 @@ def test_dead_mailbox_backs_off_and_the_worker_carries_on(tmp_path, smtp_sink, s
 
 
 def test_sending_limits_defer_and_retry_with_the_sink(tmp_path, smtp_sink, sample, monkeypatch, imap_account):
-    from outbox.compose import compose, to_wire
-    from outbox.queue import flush
+    from outbox.compose import Draft, compose, to_wire
+    from outbox.queue import SendingLimits, flush
     from pipeline.ledger.records import Outgoing
 
     config = load_config(write_config(tmp_path, imap_account, smtp_sink, sample, monkeypatch))
     with Pipeline(config) as pipeline:
         for i in range(5):
-            message = compose(dedupe=f"t:{i}", sender=config.sender_address, sender_name="t", to=[f"u{i}@example.org"],
-                              subject=f"t{i}", text="t")
+            message = compose(Draft(dedupe=f"t:{i}", sender=config.sender_address, sender_name="t", to=[f"u{i}@example.org"],
+                              subject=f"t{i}", text="t"))
             pipeline.store.enqueue(Outgoing("ack", f"t:{i}", [f"u{i}@example.org"], f"t{i}", to_wire(message)))
         now = datetime.now(UTC)
 
         def run(at, per_minute=2, per_day=100):
             return flush(pipeline.store, pipeline.transport(), now=at, sender=config.sender_address,
-                         max_per_minute=per_minute, max_per_day=per_day, max_attempts=5)
+                         limits=SendingLimits(max_per_minute=per_minute, max_per_day=per_day, max_attempts=5))
 
         first = run(now)
         assert first.sent == 2 and first.throttled  # two a minute
@@ -252,5 +252,5 @@ def test_sending_limits_defer_and_retry_with_the_sink(tmp_path, smtp_sink, sampl
         last = run(now + timedelta(minutes=10), per_minute=100)  # the deferred mail is due again
         assert last.sent == 2
         assert len(smtp_sink.messages) == 5
-        states = [r["state"] for r in pipeline.store.outbox()]
+        states = [r.state for r in pipeline.store.outbox()]
         assert states.count("sent") == 5  # deferred, not lost

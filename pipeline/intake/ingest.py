@@ -15,26 +15,31 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Union
 
 from faults import checkpoint
 from outbox.queue import FlushReport
 from parsers.mime import parse_message
 from parsers.parsed import FileResult
-from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, strip_data
+from parsers.read_mail import MailContent, attachment_label, read_attachment, read_mail, sort_ranks, strip_data
+from parsers.same_activity import dedupe_activities
 from parsers.sandbox import Sandbox, SandboxFailure, SandboxUnavailable
 from pipeline.campaign.registry import Registry
-from pipeline.campaign.standing import current_list_keys, message_statuses, standing
+from pipeline.campaign.standing import current_list_keys, message_statuses, unit_views
 from pipeline.config import Config
 from pipeline.failures import is_machine_fault
 from pipeline.intake.mail_archive import Archive
 from pipeline.intake.mailbox import Fetched, header_date, message_key, open_source
 from pipeline.judge.decide import Context, decide, unreadable_result
 from pipeline.ledger.records import Arrival, MessageResult
+from pipeline.ledger.rows import MessageRow
 from pipeline.ledger.store import Store
 from pipeline.outbound.replies import build_ack, build_notice
 
 log = logging.getLogger(__name__)
+
+# True for a terminal bar, or a callable total -> bar (with .update(n) and .close()), as ReingestJob
+Progress = Union[bool, Callable[[int], Any]]
 BATCH = 16  # messages read in the sandbox at once: enough to keep both cores busy
 OCR_SECONDS = 90  # the most one cycle spends reading scans and photos (see Ingestor._read_pictures)
 
@@ -92,7 +97,7 @@ class Ingestor:
             keys = self._take(source, source.fetch_between(since, until), report)
         in_range = set(self.store.keys_received_between(since.isoformat(), until.isoformat()))
         return [k for k in dict.fromkeys(keys)
-                if k in in_range or (self.store.message(k) or {"received_at": None})["received_at"] is None]
+                if k in in_range or _no_date(self.store.ingested(k))]
 
     def _take(self, source, batches: Iterable, report: CycleReport) -> list[str]:
         """Archive, then record, each batch the source yields; the keys of the messages seen."""
@@ -120,26 +125,33 @@ class Ingestor:
 
     # -- claim, read, decide, acknowledge, commit --------------------------------------------------
 
-    def _reported_after(self, result: MessageResult) -> int:
-        if result.unit_id is None:
-            return 0
-        rows = self.store.unit_messages(result.unit_id)
-        statuses = message_statuses(rows)
-        # another address's list does not replace the one the unit's own address sent (campaign._vouched)
-        held = result.standing != "own" and any(
-            statuses[r["key"]].status == "accepted" and standing(r) == "own" and r["carries_list"] for r in rows)
-        if result.outcome == "accepted" and result.carries_list and not held:
-            return len(result.activities)
-        current = current_list_keys(rows, statuses).get(result.unit_id)
-        return self.store.activity_count(current)
+    def _reported_after(self, result: MessageResult) -> dict[str, int]:
+        """unit_id -> activities the unit counts once this message is committed (each unit of a mail
+        carrying several units' files)."""
+        parts: list[tuple[str, str | None, bool, int]] = \
+            [(p.unit_id, p.standing, p.carries_list, len(p.activities)) for p in result.parts] or \
+            ([(result.unit_id, result.standing, result.carries_list, len(result.activities))] if result.unit_id else [])
+        out = {}
+        for unit_id, standing_, carries_list, count in parts:
+            rows = self.store.unit_messages(unit_id)
+            statuses = message_statuses(rows)
+            # another address's list does not replace the one the unit's own address sent (campaign._vouched)
+            held = standing_ != "own" and any(
+                view.unit_id == unit_id and statuses[view.key].status_for(unit_id) == "accepted"
+                and view.standing == "own" and view.carries_list for r in rows for view in unit_views(r))
+            if result.outcome == "accepted" and carries_list and not held:
+                out[unit_id] = count
+            else:
+                out[unit_id] = self.store.activity_count(current_list_keys(rows, statuses).get(unit_id), unit_id)
+        return out
 
     def _fail(self, key: str, attempts: int, reason: str, arrival, report: CycleReport) -> None:
         park = attempts >= self.config.extraction.max_attempts
         result = None
         if park:
-            row = self.store.message(key)
-            when = _parse_time(row["received_at"] if row else None) or _parse_time(arrival)
-            raw = self.archive.get(row["sha256"]) if row and self.archive.has(row["sha256"]) else None
+            row = self.store.ingested(key)
+            when = _parse_time(row.received_at if row else None) or _parse_time(arrival)
+            raw = self.archive.get(row.sha256) if row and self.archive.has(row.sha256) else None
             result = unreadable_result(key, reason, raw, when, self.config.campaign.tz)
         self.store.record_failure(key, reason, park, result)
         checkpoint("failure_recorded")
@@ -147,7 +159,8 @@ class Ingestor:
         report.parked += int(park)
         log.error("message %s failed (attempt %d%s): %s", key, attempts, ", parked" if park else "", reason)
 
-    def process_pending(self, report: CycleReport, *, progress=False, ack_suffix: str | None = None) -> None:
+    def process_pending(self, report: CycleReport, *, progress: Progress = False,
+                        ack_suffix: str | None = None) -> None:
         """``progress``: True for a terminal bar, or a callable ``total -> bar`` (``.update(n)``, ``.close()``)."""
         interrupted = self.store.charge_interrupted()
         if interrupted:
@@ -158,7 +171,7 @@ class Ingestor:
         ctx = Context.build(self.config, self.registry, self._remembered())
         reader = Reader(self.sandbox(), self.config.campaign.period[0].year)
         bar = progress(len(rows)) if callable(progress) else _progress(len(rows)) if progress else None
-        deferred: list[tuple[dict, int]] = []  # mails with pictures to OCR: read again once the rest is settled
+        deferred: list[tuple[MessageRow, int]] = []  # mails with pictures to OCR: read again once the rest is settled
         for chunk, work, contents in self._read_batches(rows, reader, report):
             checkpoint("parse_after")
             for (row, attempts, _), content in zip(work, contents):
@@ -174,7 +187,7 @@ class Ingestor:
             bar.close()
         checkpoint("process_done")
 
-    def _read_pictures(self, deferred: list[tuple[dict, int]], reader: Reader, ctx: Context,
+    def _read_pictures(self, deferred: list[tuple[MessageRow, int]], reader: Reader, ctx: Context,
                        ack_suffix: str | None, report: CycleReport) -> None:
         """The second pass: mails holding scans or photos, read with OCR one at a time (one OCR process, on
         both cores, within the memory budget) after every other mail of the cycle is acknowledged. A cycle
@@ -189,52 +202,54 @@ class Ingestor:
         finally:
             reader.sandbox.close()
 
-    def _read_pictures_one_by_one(self, deferred: list[tuple[dict, int]], reader: Reader, ctx: Context,
+    def _read_pictures_one_by_one(self, deferred: list[tuple[MessageRow, int]], reader: Reader, ctx: Context,
                                   ack_suffix: str | None, report: CycleReport) -> None:
         started = time.monotonic()
         for index, (row, attempts) in enumerate(deferred):
             if self.stop_requested or (index and time.monotonic() - started > OCR_SECONDS):  # one at least
-                left = [r["key"] for r, _ in deferred[index:]]
+                left = [r.key for r, _ in deferred[index:]]
                 self.store.unclaim(left)
                 log.info("OCR: %d mail(s) with pictures left for the next cycle", len(left))
                 return
             try:
-                raw = self.archive.get(row["sha256"])
+                raw = self.archive.get(row.sha256)
             except OSError as exc:
-                self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
+                self._fail(row.key, attempts, f"原始邮件文件缺失：{exc}", row.arrival_at, report)
                 continue
             try:
                 content = reader.read_with_ocr(raw)
             except SandboxUnavailable as exc:
-                self.store.unclaim([r["key"] for r, _ in deferred[index:]])
+                self.store.unclaim([r.key for r, _ in deferred[index:]])
                 report.sandbox_error = str(exc)
                 return
             self._settle(row, attempts, content, ctx, ack_suffix, report)
 
-    def _settle(self, row, attempts: int, content: MailContent | SandboxFailure, ctx: Context,
+    def _settle(self, row: MessageRow, attempts: int, content: MailContent | SandboxFailure, ctx: Context,
                 ack_suffix: str | None, report: CycleReport) -> None:
         """Decide one message read, write its acknowledgment, commit."""
         if isinstance(content, SandboxFailure):
-            self._fail(row["key"], attempts, content.reason, row["arrival_at"], report)
+            self._fail(row.key, attempts, content.reason, row.arrival_at, report)
             return
         try:
-            self.store.mark_in_process(row["key"])  # a death from here to the commit is charged to it
-            result = decide(content, ctx, _parse_time(row["arrival_at"]))
+            self.store.mark_in_process(row.key)  # a death from here to the commit is charged to it
+            result = decide(content, ctx, _parse_time(row.arrival_at))
+            if result.kind == "submission" and result.unit_id:
+                result.general_activities = dedupe_activities(content.general_activities)
             checkpoint("decide_after")
             outgoing = None
             if result.kind == "submission":
-                dedupe = f"ack:{row['key']}" + (f":{ack_suffix}" if ack_suffix else "")
-                outgoing = build_ack(row["key"], result, self.config, self.registry,
+                dedupe = f"ack:{row.key}" + (f":{ack_suffix}" if ack_suffix else "")
+                outgoing = build_ack(row.key, result, self.config, self.registry,
                                      self._reported_after(result), dedupe)
-            notices = self._notices(row["key"], result)
+            notices = self._notices(row.key, result)
             checkpoint("render_after")
-            self.store.commit_message(row["key"], result, outgoing, notices)
+            self.store.commit_message(row.key, result, outgoing, notices)
             checkpoint("commit_after")
         except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
             if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
                 raise
-            log.exception("message %s: unexpected error", row["key"])
-            self._fail(row["key"], attempts, f"{type(exc).__name__}: {exc}", row["arrival_at"], report)
+            log.exception("message %s: unexpected error", row.key)
+            self._fail(row.key, attempts, f"{type(exc).__name__}: {exc}", row.arrival_at, report)
             return
         report.processed += 1
         report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
@@ -242,13 +257,20 @@ class Ingestor:
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
         reading of the message only, never on a reingest or a reprocess."""
-        if result.standing != "unverified" or (self.store.message(key) or {"processed_at": 1})["processed_at"]:
+        if _processed_before(self.store.ingested(key)):
             return []
-        rows = self.store.unit_messages(result.unit_id)
-        statuses = message_statuses(rows)
-        own_data = any(statuses[r["key"]].status == "accepted" and standing(r) == "own" for r in rows)
-        notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data)
-        return [notice] if notice else []
+        units = [p.unit_id for p in result.parts if p.standing == "unverified"] or \
+            ([result.unit_id] if result.unit_id and result.standing == "unverified" and not result.parts else [])
+        notices = []
+        for unit_id in units:
+            rows = self.store.unit_messages(unit_id)
+            statuses = message_statuses(rows)
+            own_data = any(view.unit_id == unit_id and statuses[view.key].status_for(unit_id) == "accepted"
+                           and view.standing == "own" for r in rows for view in unit_views(r))
+            notice = build_notice(key, result, self.config, self.registry, replaced_nothing=own_data, unit_id=unit_id)
+            if notice:
+                notices.append(notice)
+        return notices
 
     def _read_batches(self, rows, reader: Reader, report: CycleReport):
         """Claim and read the pending messages BATCH at a time, yielding (chunk, work, contents). While
@@ -268,7 +290,7 @@ class Ingestor:
                     contents = reading.result()
                 except SandboxUnavailable as exc:
                     # the machine's fault, not the messages': give their attempts back and stop this cycle
-                    self.store.unclaim([row["key"] for row, _, _ in work])
+                    self.store.unclaim([row.key for row, _, _ in work])
                     report.sandbox_error = str(exc)
                     log.error("parsers cannot run (%s): %d message(s) stay pending, untouched; next cycle retries",
                               exc, len(self.store.pending()))
@@ -279,7 +301,7 @@ class Ingestor:
                 yield chunk, work, contents
                 if self.stop_requested and upcoming is not None:  # read, but not to be decided now
                     wait([upcoming[2]])
-                    self.store.unclaim([row["key"] for row, _, _ in upcoming[1]])
+                    self.store.unclaim([row.key for row, _, _ in upcoming[1]])
                     return
         finally:
             if ahead is not None:
@@ -288,17 +310,17 @@ class Ingestor:
     def _start_read(self, chunk, reader: Reader, ahead: ThreadPoolExecutor | None, report: CycleReport):
         """Claim a batch (an attempt counted for each message) and hand it to the parsers."""
         work = []
-        claimed = self.store.claim_many([row["key"] for row in chunk])
+        claimed = self.store.claim_many([row.key for row in chunk])
         for row in chunk:
-            attempts = claimed[row["key"]]
+            attempts = claimed[row.key]
             checkpoint("claim_after")
             if attempts > self.config.extraction.max_attempts:
-                self._fail(row["key"], attempts, "多次处理均失败（处理时程序中断）", row["arrival_at"], report)
+                self._fail(row.key, attempts, "多次处理均失败（处理时程序中断）", row.arrival_at, report)
                 continue
             try:
-                work.append((row, attempts, self.archive.get(row["sha256"])))
+                work.append((row, attempts, self.archive.get(row.sha256)))
             except OSError as exc:
-                self._fail(row["key"], attempts, f"原始邮件文件缺失：{exc}", row["arrival_at"], report)
+                self._fail(row.key, attempts, f"原始邮件文件缺失：{exc}", row.arrival_at, report)
         checkpoint("parse_before")
         raws = [raw for _, _, raw in work]
         if ahead is not None:
@@ -313,6 +335,15 @@ class Ingestor:
     def _remembered(self) -> dict[str, str]:
         """Sender addresses an admin attributed to a unit (``review assign``)."""
         return self.store.remembered_senders()
+
+
+def _no_date(row: MessageRow | None) -> bool:
+    return row is None or row.received_at is None
+
+
+def _processed_before(row: MessageRow | None) -> bool:
+    """Read at least once before (a missing row counts as read: send nothing twice)."""
+    return row is None or row.processed_at is not None
 
 
 class Reader:
@@ -346,7 +377,7 @@ class Reader:
             else:
                 content.files += outcome[0]
                 content.activities += outcome[1]
-        return content
+        return sort_ranks(content)
 
 
 def _parse_time(value) -> datetime | None:

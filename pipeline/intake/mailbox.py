@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from faults import checkpoint
+from pipeline import PipelineError
 from pipeline.config import MailboxConfig
 from pipeline.intake.mail_archive import sha256_hex
 
@@ -69,8 +70,10 @@ class Fetched:
     arrival_at: datetime | None
 
 
-class MailSourceError(Exception):
+class MailSourceError(PipelineError):
     """The mailbox could not be reached or read; worded for the operator."""
+
+    temporary = False  # a passing fault (a deadline, a dropped connection): the next cycle carries on
 
 
 class MaildirSource:
@@ -125,7 +128,7 @@ class ImapSource:
     def __init__(self, config: MailboxConfig, deadline: float | None = None):
         self.config = config
         self.name = f"imap://{config.username}@{config.host}:{config.port}/{config.folder}"
-        self.client = None
+        self.client: Any = None  # an IMAPClient (untyped library) once logged in
         self.uidvalidity = 0
         self.reconnects = 0
         # A socket timeout restarts with every byte, so a server trickling a byte every few seconds
@@ -134,8 +137,8 @@ class ImapSource:
         self.doing = "connecting"
         self.expired = False
         self._watchdog: threading.Timer | None = None
-        self._connecting = None  # the client being logged in, so the watchdog can reach it too
-        self._socket = None  # the newest socket, from before the server's greeting on
+        self._connecting: Any = None  # the client being logged in, so the watchdog can reach it too
+        self._socket: socket.socket | None = None  # the newest socket, from before the server's greeting on
 
     def _start_watchdog(self) -> None:
         if self.deadline is not None and self._watchdog is None:
@@ -150,8 +153,10 @@ class ImapSource:
         client = self.client or self._connecting
         for get in (lambda: client.socket(), lambda: self._socket):
             try:
-                get().shutdown(socket.SHUT_RDWR)
-                return
+                sock = get()
+                if sock is not None:
+                    sock.shutdown(socket.SHUT_RDWR)
+                    return
             except Exception:  # not there yet, or already closed: nothing is blocked on it
                 pass
 
@@ -338,8 +343,9 @@ class ImapSource:
             seen = known_key([k for k in ids.values() if k])
             to_fetch = []
             for uid in uids:
-                if ids[uid] and ids[uid] in seen:
-                    yield (str(uid), ids[uid])
+                key = ids[uid]
+                if key and key in seen:
+                    yield (str(uid), key)
                 else:
                     to_fetch.append(uid)
         yield from self._fetch(to_fetch)
@@ -360,13 +366,17 @@ def _watched_client(on_socket):
     if not hasattr(IMAPClient, "_create_IMAP4"):
         return IMAPClient
 
-    def watched(base):
-        class Watched(base):
-            def _create_socket(self, timeout=None):
-                sock = super()._create_socket(timeout)
-                on_socket(sock)
-                return sock
-        return Watched
+    class WatchedTLS(tls.IMAP4_TLS):
+        def _create_socket(self, timeout=None):
+            sock = super()._create_socket(timeout)
+            on_socket(sock)
+            return sock
+
+    class WatchedPlain(imap4.IMAP4WithTimeout):
+        def _create_socket(self, timeout=None):
+            sock = super()._create_socket(timeout)
+            on_socket(sock)
+            return sock
 
     class Client(IMAPClient):
         def _create_IMAP4(self):
@@ -374,8 +384,8 @@ def _watched_client(on_socket):
             if self.stream:
                 return super()._create_IMAP4()
             if self.ssl:
-                return watched(tls.IMAP4_TLS)(self.host, self.port, self.ssl_context, timeout)
-            return watched(imap4.IMAP4WithTimeout)(self.host, self.port, timeout)
+                return WatchedTLS(self.host, self.port, self.ssl_context, timeout)
+            return WatchedPlain(self.host, self.port, timeout)
 
     return Client
 
@@ -397,8 +407,10 @@ def _text(exc: Exception) -> str:
     return str(value)
 
 
-def open_source(config: MailboxConfig, deadline: float | None = None):
+def open_source(config: MailboxConfig, deadline: float | None = None) -> ImapSource | MaildirSource:
     """The configured source; ``deadline`` (time.monotonic()) bounds an IMAP conversation."""
     if config.host:
         return ImapSource(config, deadline)
+    if config.maildir is None:  # the config's validation requires one of the two
+        raise MailSourceError("mailbox: neither host nor maildir is set in the configuration")
     return MaildirSource(config.maildir)

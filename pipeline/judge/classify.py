@@ -26,6 +26,13 @@ QUOTE_START = re.compile(r"^\s*(?:-{2,}\s*(?:原始邮件|original message|回�
                          r"|在\s*.{0,80}写道\s*[:：]|on .{0,120}wrote\s*:|(?:发件人|from)\s*[:：]|>)", re.I)
 # a person's own words in a reply longer than this are more than "收到，谢谢"
 SHORT_REPLY = 200
+# what our automatic mail carries in its subject ([已收到], [已收到，请核对], [请留意], [提醒]) and its sender's name
+OUR_MARK = re.compile(r"【(?:已收到|请留意|提醒)")
+OUR_SENDER_NAME = re.compile(r"自动(?:回复|通知)")
+# a writer saying the material comes with the mail: "附件是我单位的总结", "请查收", "稍后补发"
+CLAIMS_FILE = re.compile(r"附件|见附|附表|查收|附上|随信|随附|附后|补发|重发|忘[了带加添]|漏[了带发]")
+# words naming the summary itself, in a reply that does not answer our automatic mail (the office's notice)
+NAMES_SUMMARY = re.compile(r"总结|统计表|明细表?|活动材料|报送材料|汇总表")
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,29 @@ def answers_us(envelope: Envelope, own_addresses: set[str], our_message_domain: 
         return True
     quoted_ours = any(f.from_addr in own_addresses for f in envelope.forwarded)
     return bool(REPLY_SUBJECT.search(envelope.subject or "")) or quoted_ours
+
+
+def answers_our_automatic_mail(envelope: Envelope, own_addresses: set[str], our_message_domain: str) -> bool:
+    """A reply to an acknowledgment, notice or reminder the pipeline sent (not to a person at the office)."""
+    references = _first(envelope, "in-reply-to") + " " + _first(envelope, "references")
+    if our_message_domain and our_message_domain in references:
+        return True
+    if OUR_MARK.search(envelope.subject or "") or OUR_MARK.search((envelope.text or "")[:20000]):
+        return True  # our subject, or our mail quoted below (its subject line)
+    return any(f.from_addr in own_addresses and OUR_SENDER_NAME.search(f.from_name or "")
+               for f in envelope.forwarded)
+
+
+def claims_a_file(envelope: Envelope, mine: str, ours: bool) -> bool:
+    """The writer says the summary comes with this mail (which carries no file): a submission whose file
+    is missing. Answering our automatic mail, only an explicit word about the attachment counts; answering
+    the office's notice, naming the summary in the text or a subject of one's own counts too."""
+    if CLAIMS_FILE.search(mine):
+        return True
+    if ours:
+        return False
+    subject = REPLY_SUBJECT.sub("", envelope.subject or "")
+    return bool(NAMES_SUMMARY.search(mine)) or (bool(NAMES_SUMMARY.search(subject)) and "通知" not in subject)
 
 
 def is_automatic(envelope: Envelope) -> str | None:
@@ -122,9 +152,8 @@ def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
     text = f"{envelope.subject}\n{mine[:3000]}"
     if answers_us(envelope, own_addresses, our_message_domain) and not envelope.oversize_links \
             and len(mine) <= SHORT_REPLY:
-        if QUESTION.search(re.sub(r"https?://\S+", " ", mine)):
-            return Verdict("question", "对回执的回复，含有问题，需要人工答复", False)
-        return Verdict("ack_reply", "对回执的回复（如“收到”“谢谢”），未带附件，无需处理", False)
+        return _short_reply(envelope, mine, answers_our_automatic_mail(envelope, own_addresses, our_message_domain),
+                            reply_allowed)
     if envelope.oversize_links:  # 超大附件: the files are behind download links
         return Verdict("submission", "报送邮件（附件为超大附件下载链接）", reply_allowed)
     asked = QUESTION.search(re.sub(r"https?://\S+", " ", text))  # a link's "?" asks nothing
@@ -133,3 +162,14 @@ def classify(envelope: Envelope, own_addresses: set[str], admins: set[str],
     if SUBMISSION_WORDS.search(text):
         return Verdict("submission", "报送邮件（未见附件）", reply_allowed)
     return Verdict("unrelated", "与本次报送无关的邮件", False)
+
+
+def _short_reply(envelope: Envelope, mine: str, ours: bool, reply_allowed: bool) -> Verdict:
+    """A short reply without files: "收到，谢谢" is ignored; one that says its summary is attached is a
+    submission whose file is missing (answered, so the unit hears it); one that asks is for a person."""
+    what = "回执" if ours else "办公室来信"
+    if claims_a_file(envelope, mine, ours):
+        return Verdict("submission", f"对{what}的回复，说明附有材料但未见附件", reply_allowed)
+    if QUESTION.search(re.sub(r"https?://\S+", " ", mine)):
+        return Verdict("question", f"对{what}的回复，含有问题，需要人工答复", False)
+    return Verdict("ack_reply", f"对{what}的回复（如“收到”“谢谢”），未带附件，无需处理", False)

@@ -45,6 +45,9 @@ _NOT_NAME = re.compile(
 _FOREIGN_PLACE = re.compile(r"([\u4e00-\u9fff]{2,3})[市省]$")
 # a township's body right after a county's name: 丰南区|黄各庄镇科协 is the township's, not the county's
 # (but 丰南区各乡镇科协 is the county speaking of all of them)
+# a township's body anywhere (黄各庄镇科协, 小集镇人民政府), and an organisation's name as a sender's display name
+_TOWNSHIP = re.compile(r"[\u4e00-\u9fff]{1,8}?(?:镇|乡|街道|办事处)(?:科协|科普协会|人民政府|政府|党委|综合文化站|文化站)")
+_ORGANISATION = re.compile(r"科协|学会|协会|研究会|委员会|办公室|局|馆|中心|公司|学校|学院|大学|医院|基地|项目|政府|站$")
 _SUBUNIT = re.compile(r"(?![各全所本])[\u4e00-\u9fff]{1,6}?(?:镇|乡|街道|办事处)(?:科协|科普协会|人民政府|政府|党委)")
 
 
@@ -147,7 +150,7 @@ def _foreign(text: str, start: int, spelling: str) -> bool:
         return False
     before = text[max(0, start - 5):start + (1 if spelling.startswith("市") else 0)]
     m = _FOREIGN_PLACE.search(before)
-    return bool(m) and not m.group(1).endswith(("唐山", "河北"))
+    return m is not None and not m.group(1).endswith(("唐山", "河北"))
 
 
 @lru_cache(maxsize=4096)
@@ -160,7 +163,8 @@ def _stretches(text: str) -> tuple[str, ...]:
 @dataclass
 class Identification:
     unit_id: str | None
-    how: str  # address | forwarded_address | content | fuzzy | forward_content | forward_unknown | ambiguous | unknown
+    how: str  # address | forwarded_address | forwarder_own | content | fuzzy | forward_content | forward_unknown
+    #           | ambiguous | unknown
     candidates: list[str] = field(default_factory=list)
     note: str = ""
     forwarder: str | None = None  # the unit whose address forwarded someone else's mail
@@ -219,6 +223,24 @@ def score_by_content(envelope: Envelope, files: list[FileResult], index: NameInd
     return scores, decisive
 
 
+# places that name the submission itself; a name anywhere else (the body, the signature, the document's
+# running text: a partner, an address in 丰南区) only mentions a unit
+NAMING_PLACES = ("title", "filename", "subject")
+
+
+def titled_unit(envelope: Envelope, files: list[FileResult], index: NameIndex) -> str | None:
+    """The one unit the documents' own titles name, when no file name or subject names another: the
+    summary's title outweighs a name met in its body or the mail's signature."""
+    named: dict[str, set[str]] = {}
+    for place, text in _places(envelope, files):
+        if place in NAMING_PLACES:
+            named.setdefault(place, set()).update(index.find(text))
+    titled = named.get("title", set())
+    if len(titled) == 1 and not (named.get("filename", set()) | named.get("subject", set())) - titled:
+        return next(iter(titled))
+    return None
+
+
 def identify(envelope: Envelope, files: list[FileResult], registry: Registry, index: NameIndex,
              office_addresses: set[str], remembered: dict[str, str] | None = None) -> Identification:
     scores, decisive = score_by_content(envelope, files, index)
@@ -234,7 +256,8 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
 
     origins = forward_origins(envelope, office_addresses)
     if origins is not None:
-        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, scores, decisive, registry)
+        return _identify_forward(origins, unit_of(envelope.from_addr), unit_of, scores, decisive, registry,
+                                 envelope, files)
 
     senders = [envelope.from_addr]
     if envelope.from_addr in office_addresses:  # a forward from the office: the original sender counts
@@ -251,6 +274,11 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
                                   f"发件地址登记为“{unit.name}”，材料内容为“{other.name}”，按材料内容归属")
         return Identification(unit.unit_id, how)
 
+    title_unit = titled_unit(envelope, files, index)
+    if title_unit is not None:  # the summary's own title outweighs names in the body and the signature
+        others = [registry.by_id[u].name for u, _ in ranked if u != title_unit]
+        return Identification(title_unit, "content", [u for u, _ in ranked] if others else [],
+                              f"按文件标题归属（正文或签名中另提到：{'、'.join(others)}）" if others else "")
     if unique_best:
         return Identification(unique_best[0], "content")
     if not decisive:
@@ -262,16 +290,32 @@ def identify(envelope: Envelope, files: list[FileResult], registry: Registry, in
         if close and not ranked:
             return Identification(None, "ambiguous", close)
     if ranked:
-        tied = [u for u, s in ranked if s == best[1]]
+        tied = [u for u, s in ranked if s == ranked[0][1]]
         return Identification(None, "ambiguous", tied)
     return Identification(None, "unknown")
 
 
+def names_another_body(envelope: Envelope, files: list[FileResult], forwarder: Unit) -> bool:
+    """The forwarded mail or its files name a body other than the forwarder: a township (丰南区黄各庄镇科协),
+    or an organisation as the original's sender name. A person's name, or the forwarder's, is its own people."""
+    own = {canon(n) for n in forwarder.names} | {core_name(canon(n)) for n in forwarder.names}
+    texts = [f.title or "" for f in files] + [f.name for f in files] + [f.subject for f in envelope.forwarded]
+    if any(_TOWNSHIP.search(canon(t)) for t in texts):
+        return True
+    for fwd in envelope.forwarded:
+        name = canon(fwd.from_name)
+        if _ORGANISATION.search(name) and not any(o and o in name for o in own):
+            return True
+    return False
+
+
 def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, scores: dict[str, int],
-                      decisive: set[str], registry: Registry) -> Identification:
+                      decisive: set[str], registry: Registry, envelope: Envelope,
+                      files: list[FileResult]) -> Identification:
     """Mail that someone forwarded belongs to whoever wrote the original: its registered address,
     else the unit its files name, other than the forwarder (whose own name is in its covering note and
-    signature). Otherwise a person decides: a forward never passes for the forwarder's own submission."""
+    signature). A unit's address forwarding its own people's mail (the files name the forwarder or no
+    unit, the original is no other body's) submits for itself. Otherwise a person decides."""
     by = forwarder.unit_id if forwarder else None
     for address in origins:
         unit = unit_of(address)
@@ -284,6 +328,9 @@ def _identify_forward(origins: list[str], forwarder: Unit | None, unit_of, score
         named = registry.by_id[unique_best[0]].name
         note = f"转发邮件：{'由“' + forwarder.name + '”' if forwarder else ''}转发，材料写明“{named}”，按材料归属"
         return Identification(unique_best[0], "forward_content", [], note, forwarder=by)
+    if forwarder is not None and not unique_best and not names_another_body(envelope, files, forwarder):
+        return Identification(by, "forwarder_own", [], f"“{forwarder.name}”转发本单位人员的邮件，按本单位报送处理",
+                              forwarder=by)
     candidates = list(dict.fromkeys(([by] if by else []) + [u for u, _ in ranked[:3]]))
     who = f"“{forwarder.name}”" if forwarder else "发件人"
     origin = f"（原发件人 {origins[0]} 未登记）" if origins else "（未写明原发件人地址）"

@@ -9,25 +9,29 @@ reminders sent; outgoing mail that failed. ``as_of`` gives the state at the end 
 """
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections import Counter
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Mapping
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
 from outbox.smtp import FolderTransport
 from pipeline.config import CATEGORIES
 from pipeline.judge.trust import AUTH_FLAG, SENDER_FLAG
 from pipeline.ledger.records import Outgoing
+from pipeline.ledger.rows import MessageRow
+from pipeline.ledger.store import Store
 from pipeline.outbound.reminders import reminders_between
 from pipeline.reporting.chart import SHORT_LABELS
-from pipeline.reporting.export import dataset
 from pipeline.reporting.review_queue import console_url, questions, review_items
 from pipeline.reporting.wording import STATUS_CN, cn_date, short_time
 from pipeline.reporting.workbook import write_workbook
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 log = logging.getLogger(__name__)
 
@@ -47,20 +51,28 @@ def _parse(value: str | None) -> datetime | None:
     return moment
 
 
+def _submission_days(data: dict) -> Counter[date]:
+    return Counter(date.fromisoformat(m["received_at"][:10]) for m in data["messages"]
+                   if m["status"] != "ignored" and m["received_at"])
+
+
 def submissions_per_day(data: dict, first: date, last: date) -> list[tuple[date, int]]:
-    counts: dict[date, int] = {}
-    for m in data["messages"]:
-        if m["status"] == "ignored" or not m["received_at"]:
-            continue
-        day = date.fromisoformat(m["received_at"][:10])
-        counts[day] = counts.get(day, 0) + 1
-    if counts:
-        first = min(first, min(counts))
-        last = max(last, max(counts))
+    """Submissions per day from ``first`` to ``last`` (the campaign's period so far); mail dated outside
+    is left out (``outside_period`` counts it), so one correction in December does not squash September."""
+    counts = _submission_days(data)
     if first > last:
         return []
     return [(first + timedelta(days=i), counts.get(first + timedelta(days=i), 0))
             for i in range((last - first).days + 1)]
+
+
+def outside_period(data: dict, first: date, last: date) -> str:
+    """The chart's note on submissions dated before ``first`` or after ``last``: '期后收到2封' or ''."""
+    counts = _submission_days(data)
+    before = sum(n for day, n in counts.items() if day < first)
+    after = sum(n for day, n in counts.items() if day > last)
+    parts = ([f"期前收到{before}封"] if before else []) + ([f"期后收到{after}封"] if after else [])
+    return "，".join(parts) + ("（未画入）" if parts else "")
 
 
 def category_progress(units: list[dict]) -> list[dict]:
@@ -78,45 +90,45 @@ def category_progress(units: list[dict]) -> list[dict]:
     return categories
 
 
-def _new_messages(data: dict, ledger: dict[str, dict], names: dict, *, since: datetime, cutoff: datetime,
-                  by_arrival: bool) -> list[dict]:
+def _new_messages(data: dict, ledger: Mapping[str, MessageRow], names: dict, *, since: datetime,
+                  cutoff: datetime, by_arrival: bool) -> list[dict]:
     """Submissions and questions that arrived in the window, each with its activity count."""
     per_message = Counter(a["message_id"] for a in data["activities"])
     new = []
     for m in data["messages"]:
         row = ledger.get(m["message_id"])
-        if row is None or (m["status"] == "ignored" and row["kind"] != "question"):
+        if row is None or (m["status"] == "ignored" and row.kind != "question"):
             continue
-        moment = _parse(row["first_seen_at"]) if by_arrival else _parse(m["received_at"])
+        moment = _parse(row.first_seen_at) if by_arrival else _parse(m["received_at"])
         if moment is None or not (since < moment <= cutoff):
             continue
-        status = "来信咨询" if row["kind"] == "question" else STATUS_CN.get(m["status"], m["status"])
+        status = "来信咨询" if row.kind == "question" else STATUS_CN.get(m["status"], m["status"])
         new.append(dict(when=short_time(m["received_at"]), unit=names.get(m["unit_id"]) or m["sender"],
                         subject=m["subject"], status=status, activities=per_message[m["message_id"]],
                         late=m["late"]))
     return new
 
 
-def _undelivered(store) -> list[dict]:
-    return [dict(to=r["recipients"].strip("[]").replace('"', ""), subject=r["subject"],
-                 error=f"{OUTBOX_PROBLEM_CN.get(r['state'], r['state'])}：{r['last_error'] or ''}")
+def _undelivered(store: Store) -> list[dict]:
+    return [dict(to=", ".join(r.recipients), subject=r.subject,
+                 error=f"{OUTBOX_PROBLEM_CN.get(r.state, r.state)}：{r.last_error or ''}")
             for r in store.outbox_problems()]
 
 
-def _trust_items(data: dict, ledger: dict[str, dict], names: dict, store) -> list[dict]:
+def _trust_items(data: dict, ledger: Mapping[str, MessageRow], names: dict, store: Store) -> list[dict]:
     """Submissions whose sender could not be vouched for (pipeline/judge/trust.py), and what became of them."""
-    noticed = {r["message_key"] for r in store.outbox() if r["kind"] == "notice"}
+    noticed = {r.message_key for r in store.outbox() if r.kind == "notice"}
     items = []
     for m in data["messages"]:
         row = ledger.get(m["message_id"])
         if row is None or m["status"] == "ignored":
             continue
-        flags = [n for n in json.loads(row["notes"] or "[]") if n.startswith((SENDER_FLAG, AUTH_FLAG))]
+        flags = [n for n in row.notes if n.startswith((SENDER_FLAG, AUTH_FLAG))]
         if not flags:
             continue
         if m["status"] == "needs_review" and m["unit_id"]:
             flags.append("待人工确认，未替换该单位原有数据")
-        if row["key"] in noticed:
+        if row.key in noticed:
             flags.append("已通知该单位登记邮箱")
         items.append(dict(when=short_time(m["received_at"]), sender=m["sender"], subject=m["subject"],
                           unit=names.get(m["unit_id"] or ""), flags="；".join(flags)))
@@ -141,7 +153,7 @@ def _activity_totals(activities: list[dict]) -> dict:
                 with_split=sum(1 for a in activities if "participants_online" in a))
 
 
-def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
+def digest_context(pipeline: Pipeline, data: dict, today: date, *, since: datetime, cutoff: datetime,
                    by_arrival: bool) -> dict:
     """Everything the templates show. ``since``/``cutoff`` bound "new since the last digest": by the
     time the pipeline first saw a message (``by_arrival``, the scheduled digest) or by its date."""
@@ -150,7 +162,7 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
     units = data["units"]
     names = {u["unit_id"]: u["name"] for u in units}
     emails = {u.unit_id: "、".join(u.emails) for u in registry.units}
-    ledger = {(r["message_id"] or r["key"]): r for r in store.messages()}  # the export's rows, keyed alike
+    ledger = {r.ident: r for r in store.messages()}  # the export's rows, keyed alike
     review = review_items(pipeline, data)
     first_reminder_day = since.astimezone(config.campaign.tz).date() + timedelta(days=1) if by_arrival else today
     return dict(
@@ -176,10 +188,29 @@ def digest_context(pipeline, data: dict, today: date, *, since: datetime, cutoff
         **_activity_totals(data["activities"]),
         new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
         console_url=console_url(config),
+        season_end=season_end_context(pipeline, today) if today > deadline else None,
     )
 
 
-def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
+def season_end_context(pipeline: Pipeline, today: date) -> dict:
+    """After the deadline the digest leads with the season's end: the report draft, the shortlist, and
+    the mail that came after the deadline (late first submissions and corrections)."""
+    from pipeline.reporting.review_queue import program
+    from pipeline.reporting.season import after_deadline, load_season
+
+    config = pipeline.config
+    season = load_season(config, pipeline.registry, pipeline.store, today)
+    url = console_url(config)
+    return dict(days=(today - config.campaign.deadline).days,
+                report_url=f"{url}report.docx" if url else None, shortlist_url=f"{url}shortlist" if url else None,
+                report_command=f"{program(config)} report --out 科普月活动总结.docx",
+                top=[dict(name=c.name, total=c.total) for c in season.shortlist.units[:3]],
+                picked=len(season.picks.units) + len(season.picks.activities),
+                late=[dict(m, when=short_time(m["received_at"], config.campaign.tz)) for m in after_deadline(season)],
+                narratives=len(season.narratives))
+
+
+def build_digest(pipeline: Pipeline, as_of: date | None, dedupe: str, *, now: datetime | None = None,
                  since: datetime | None = None) -> tuple[Outgoing, dict]:
     """The digest mail and its context. With ``as_of`` the state at the end of that day; otherwise now.
     ``since``: when the previous digest was built (new mail is counted from then)."""
@@ -192,14 +223,15 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
     else:  # a given day: what is dated that day
         since = datetime.combine(today, time.min, tz)
         cutoff, by_arrival = since + timedelta(days=1), False
-    data = dataset(config, pipeline.registry, pipeline.store, today)
+    data = pipeline.dataset(today)
     context = digest_context(pipeline, data, today, since=since, cutoff=cutoff, by_arrival=by_arrival)
     chart = None
     try:
         from pipeline.reporting.chart import progress_chart
 
-        chart = progress_chart(context["categories"],
-                               submissions_per_day(data, config.campaign.period[0], min(today, config.campaign.period[1])))
+        first, last = config.campaign.period[0], min(today, config.campaign.period[1])
+        chart = progress_chart(context["categories"], submissions_per_day(data, first, last),
+                               note=outside_period(data, first, last))
     except Exception:  # a missing plotting library must not cost the admins their digest
         log.exception("digest chart could not be drawn; the digest goes without it")
     context["chart_cid"] = CHART_CID if chart else None
@@ -210,15 +242,15 @@ def build_digest(pipeline, as_of: date | None, dedupe: str, *, now: datetime | N
         workbook = book.read_bytes()
     subject = (f"【{config.campaign.name}】每日汇总 {context['today']}：已报送 {context['submitted']}/"
                f"{context['total_units']}，待核查 {len(context['review'])}")
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name="唐山市素质办（自动汇总）",
                       to=config.admins or [config.sender_address], subject=subject, text=text, html=html,
                       auto_submitted="auto-generated",
                       inline_images=[(CHART_CID, chart, "png")] if chart else [],
-                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)])
+                      attachments=[(f"科普月报送汇总_{today:%Y%m%d}.xlsx", workbook, XLSX_TYPE)]))
     return Outgoing("digest", dedupe, list(config.admins), subject, to_wire(message)), context
 
 
-def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False,
+def send_digest(pipeline: Pipeline, as_of: date | None, *, dry_run: bool = False, scheduled: bool = False,
                 now: datetime | None = None) -> str:
     """Build the digest and send it to the admins (or, with ``dry_run`` or no admins, write it to
     ``data_dir/digests``). The scheduled one is sent once per day (outbox dedupe ``digest:<day>``)
@@ -228,7 +260,7 @@ def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, schedule
     today = as_of or now.astimezone(config.campaign.tz).date()
     since = None
     if scheduled:
-        last = _parse(pipeline.store.get_state("last_digest_at"))
+        last = pipeline.store.last_digest_at()
         since = last if last and last < now else now - timedelta(days=1)
     stamp = "" if scheduled else f":{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}"
     outgoing, _ = build_digest(pipeline, as_of, f"digest:{today.isoformat()}{stamp}", now=now, since=since)
@@ -239,7 +271,7 @@ def send_digest(pipeline, as_of: date | None, *, dry_run: bool = False, schedule
         return f"digest written to {path}" + ("" if config.admins else " (no admins configured)")
     queued = pipeline.store.enqueue(outgoing)
     if scheduled and queued:
-        pipeline.store.set_state("last_digest_at", now.astimezone(timezone.utc).isoformat())
+        pipeline.store.set_last_digest_at(now.astimezone(timezone.utc))
     report = pipeline.flush_outbox()
     return (f"digest for {today} queued for {', '.join(config.admins)}; sent {report.sent}" if queued
             else f"digest for {today} was already sent")

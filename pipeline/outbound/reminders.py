@@ -11,12 +11,18 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
-from outbox.compose import compose, to_wire
+from outbox.compose import Draft, compose, to_wire
 from outbox.render import render
-from pipeline.config import CATEGORIES
+from pipeline.campaign.registry import Registry, Unit
+from pipeline.config import CATEGORIES, Config
 from pipeline.ledger.records import Outgoing
+from pipeline.ledger.store import Store
 from pipeline.reporting.wording import OFFICE, cn_date
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ class ReminderReport:
         return f"reminders for {self.day}: {self.queued} queued, {self.already} already sent{extra}"
 
 
-def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
+def reminder_mail(config: Config, unit: Unit, kind: str, day: date, *, reported: int = 0, required: int = 0) -> Outgoing:
     deadline = config.campaign.deadline
     days_left = (deadline - day).days
     dedupe = f"{'reminder' if kind == 'missing' else 'shortfall'}:{unit.unit_id}:{day.isoformat()}"
@@ -46,25 +52,24 @@ def reminder_mail(config, unit, kind: str, day: date, *, reported: int = 0, requ
         subject = f"【提醒】请于{deadline.month}月{deadline.day}日前报送{config.campaign.name}活动总结（{unit.name}）"
     else:
         subject = f"【提醒】{unit.name}{config.campaign.name}重点活动数尚差{max(0, required - reported)}项"
-    message = compose(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动提醒）",
-                      to=list(unit.emails), subject=subject, text=text, html=html, auto_submitted="auto-generated")
+    message = compose(Draft(dedupe=dedupe, sender=config.sender_address, sender_name=f"{OFFICE}（自动提醒）",
+                      to=list(unit.emails), subject=subject, text=text, html=html, auto_submitted="auto-generated"))
     return Outgoing("reminder", dedupe, list(unit.emails), subject, to_wire(message))
 
 
-def due_day(config, today: date) -> bool:
+def due_day(config: Config, today: date) -> bool:
     return (config.campaign.deadline - today).days in config.reminders.days_before
 
 
-def send_reminders(pipeline, today: date, *, flush: bool = True) -> ReminderReport:
+def send_reminders(pipeline: Pipeline, today: date, *, flush: bool = True) -> ReminderReport:
     """Queue today's reminders (if today is a reminder day) and send them within the sending limits."""
-    from pipeline.reporting.export import dataset
 
     config = pipeline.config
     report = ReminderReport(today)
     if not due_day(config, today):
         return report
-    data = dataset(config, pipeline.registry, pipeline.store)
-    noted = {r["dedupe"].split(":")[1] for r in pipeline.store.outbox() if r["dedupe"].startswith("shortfall:")}
+    data = pipeline.dataset()
+    noted = {r.dedupe.split(":")[1] for r in pipeline.store.outbox() if r.dedupe.startswith("shortfall:")}
     for progress in data["units"]:
         unit = pipeline.registry.get(progress["unit_id"])
         if unit is None:
@@ -96,12 +101,12 @@ STATE_CN = {"sent": "已发送", "pending": "待发送", "sending": "发送中",
             "unconfirmed": "未确认送达", "suppressed": "超过每日上限未发", "withdrawn": "已撤回（单位已报送）"}
 
 
-def reminders_between(store, registry, first: date, last: date) -> list[dict]:
+def reminders_between(store: Store, registry: Registry, first: date, last: date) -> list[dict]:
     """Reminders of the days first..last (inclusive), for the digest."""
     out = []
     for row in store.outbox():
-        parts = row["dedupe"].split(":")
-        if row["kind"] != "reminder" or len(parts) != 3:
+        parts = row.dedupe.split(":")
+        if row.kind != "reminder" or len(parts) != 3:
             continue
         try:
             day = date.fromisoformat(parts[2])
@@ -112,15 +117,8 @@ def reminders_between(store, registry, first: date, last: date) -> list[dict]:
         unit = registry.get(parts[1])
         out.append(dict(unit=unit.name if unit else parts[1],
                         kind="未报送提醒" if parts[0] == "reminder" else "活动数不足提醒",
-                        to=", ".join(_json_list(row["recipients"])), state=STATE_CN.get(row["state"], row["state"]),
-                        sent=row["state"] == "sent", day=day))
+                        to=", ".join(row.recipients), state=STATE_CN.get(row.state, row.state),
+                        sent=row.state == "sent", day=day))
     return out
 
 
-def _json_list(text: str) -> list[str]:
-    import json
-
-    try:
-        return list(json.loads(text))
-    except (TypeError, ValueError):
-        return [str(text)]

@@ -4,20 +4,27 @@ console and ``review list`` all show this same queue.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import shlex
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pipeline.campaign.standing import standing
+from pipeline import PipelineError
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+from pipeline.ledger.rows import MessageRow
+from pipeline.ledger.store import Store
+
+if TYPE_CHECKING:
+    from pipeline.runtime.app import Pipeline  # the floor above: for the type only
 
 PROGRAM = "python run.py"
 
 
-
-class ReviewError(Exception):
+class ReviewError(PipelineError):
     """A review command that cannot be carried out; worded for the admin."""
 
 
@@ -45,7 +52,7 @@ def quote(value: str, windows: bool | None = None) -> str:
     return shlex.quote(value)
 
 
-def console_url(config) -> str | None:
+def console_url(config: Config) -> str | None:
     """Where admins open the console: ``console.url``, else its address when ``serve`` starts it."""
     console = config.console
     if console.url:
@@ -53,29 +60,28 @@ def console_url(config) -> str | None:
     return f"http://{console.host}:{console.port}/" if console.enabled else None
 
 
-def program(config) -> str:
+def program(config: Config) -> str:
     """The command line an admin types for this configuration (``--config`` unless it is the default)."""
     if config.path is None or config.path == (Path.cwd() / "config.yaml").resolve():
         return PROGRAM
     return f"{PROGRAM} --config {quote(str(config.path))}"
 
 
-def find_message(store, ident: str):
-    """The ledger row for a Message-ID (with or without <>), a ledger key, or a unique prefix of either."""
+def find_message(store: Store, ident: str) -> MessageRow:
+    """The message with this Message-ID (with or without <>), ledger key, or a unique prefix of either."""
     ident = (ident or "").strip()
     if not ident:
         raise ReviewError("give the message's ID (as `review list` shows it)")
     for candidate in (ident, f"<{ident.strip('<>')}>", ident.strip("<>")):
-        row = store.message(candidate)
-        if row is not None:
-            return row
-        row = store.db.execute("SELECT * FROM messages WHERE message_id=?", (candidate,)).fetchone()
-        if row is not None:
-            return row
+        found = store.message(candidate)
+        if found is not None:
+            return found
+        same_id = store.messages_with_message_id(candidate)
+        if same_id:
+            return same_id[0]
     bare = ident.strip("<>")
     if len(bare) >= 6:
-        rows = store.db.execute("SELECT * FROM messages WHERE key LIKE ? ESCAPE '\\' OR key LIKE ? ESCAPE '\\'",
-                                (_like(bare), _like("<" + bare))).fetchall()
+        rows = store.messages_with_key_prefix(bare)
         if len(rows) == 1:
             return rows[0]
         if len(rows) > 1:
@@ -83,23 +89,25 @@ def find_message(store, ident: str):
     raise ReviewError(f"no message {ident!r} in the ledger (see `{PROGRAM} review list`)")
 
 
-def _like(prefix: str) -> str:
-    return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tuple[list[str], str]:
+def _advice(row: MessageRow, registry: Registry, prog: str, proposed: int = 0) -> tuple[list[str], str]:
     """The commands that settle an item, and a line saying when to use which."""
-    ident = quote(row["message_id"] or row["key"])
+    ident = quote(row.ident)
+    candidates = list(row.candidates)
     dismiss = f"{prog} review dismiss {ident} --reason {quote('…说明…')}"
-    if row["state"] == "parked" or row["kind"] == "unreadable":
+    if proposed and row.state == "done" and row.unit_id is not None:
+        return ([f"{prog} review confirm {ident}", f"{prog} review confirm {ident} --set 1.participants=250",
+                 f"{prog} review reject {ident} --reason {quote('…说明…')}"],
+                f"核对从正文/扫描件读出的{proposed}项活动（见导出的 proposed_activities 或网页）：无误则确认计入，"
+                "个别单元格有误用 --set 行号.字段=值 改正，整体不对则不计入")
+    if row.state == "parked" or row.kind == "unreadable":
         return ([f"{prog} review reprocess {ident}", dismiss],
                 "程序处理这封邮件时出错：排除故障（或更新程序）后重新处理；若无需处理则排除")
-    if row["state"] != "done":
+    if row.state != "done":
         return [f"{prog} review reprocess {ident}"], "尚未处理完，通常下一轮会自动处理"
-    if row["unit_id"] is not None and _standing(row) != "own":  # held: it would replace the unit's own data
-        return ([f"{prog} review assign {ident} {quote(row['unit_id'])}", dismiss],
+    if row.unit_id is not None and row.standing != "own":  # held: it would replace the unit's own data
+        return ([f"{prog} review assign {ident} {quote(row.unit_id)}", dismiss],
                 "核实发件人确为该单位后归属（将替换该单位原有数据，以后该地址的来信自动归属）；否则排除")
-    if row["unit_id"] is None:
+    if row.unit_id is None:
         if candidates:
             names = "、".join(f"{registry.by_id[c].name}（{c}）" for c in candidates if c in registry.by_id)
             return ([f"{prog} review assign {ident} {quote(c)}" for c in candidates] + [dismiss],
@@ -110,16 +118,16 @@ def _advice(reason: str, row, candidates: list[str], registry, prog: str) -> tup
             "已自动回复请单位补发；收到补发后此项自动消失。若材料无需再补（如纸质已报），可排除")
 
 
-def _standing(row) -> str:
-    return standing(row)
-
-
-def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
+def review_items(pipeline: Pipeline, data: dict | None = None) -> list[ReviewItem]:
     """Messages whose status is needs_review (in ``data``, the export, or now)."""
-    from pipeline.reporting.export import dataset
 
-    data = data or dataset(pipeline.config, pipeline.registry, pipeline.store)
-    rows = {(r["message_id"] or r["key"]): r for r in pipeline.store.messages()}
+    data = data or pipeline.dataset()
+    rows = {r.ident: r for r in pipeline.store.messages()}
+    decided = pipeline.store.proposal_decisions()
+    proposed: dict[str, int] = {}
+    for p in pipeline.store.proposals():
+        if p["key"] not in decided:
+            proposed[p["key"]] = proposed.get(p["key"], 0) + 1
     items = []
     for m in data["messages"]:
         if m["status"] != "needs_review":
@@ -127,29 +135,25 @@ def review_items(pipeline, data: dict | None = None) -> list[ReviewItem]:
         row = rows.get(m["message_id"])
         if row is None:
             continue
-        try:
-            candidates = [c for c in json.loads(row["candidates"] or "[]") if isinstance(c, str)]
-        except ValueError:
-            candidates = []
-        commands, advice = _advice(m["reason"], row, candidates, pipeline.registry, program(pipeline.config))
+        commands, advice = _advice(row, pipeline.registry, program(pipeline.config), proposed.get(row.key, 0))
         items.append(ReviewItem(m["message_id"], m["received_at"] or "", m["sender"], m["subject"], m["reason"],
-                                m["unit_id"], candidates, commands, advice))
+                                m["unit_id"], list(row.candidates), commands, advice))
     return items
 
 
-def questions(pipeline, as_of=None) -> list[dict]:
+def questions(pipeline: Pipeline, as_of: date | None = None) -> list[dict]:
     """Mail a person wrote that is not a submission (a question, a request for more time), not yet dismissed."""
     out = []
     for row in pipeline.store.messages():
-        if row["kind"] != "question":
+        if row.kind != "question":
             continue
-        received = row["received_at"] or row["arrival_at"] or ""
+        received = row.received
         if as_of is not None and received[:10] > as_of.isoformat():
             continue
-        ident = row["message_id"] or row["key"]
-        out.append(dict(message_id=ident, received_at=received, sender=row["sender"] or "",
-                        sender_name=row["sender_name"] or "", subject=row["subject"] or "",
-                        excerpt=_excerpt(row["excerpt"] or ""),
+        ident = row.ident
+        out.append(dict(message_id=ident, received_at=received, sender=row.sender or "",
+                        sender_name=row.sender_name or "", subject=row.subject or "",
+                        excerpt=_excerpt(row.excerpt or ""),
                         command=f"{program(pipeline.config)} review dismiss {quote(ident)} --reason 已答复"))
     return out
 

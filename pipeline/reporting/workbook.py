@@ -1,6 +1,7 @@
 """The consolidated workbook an admin opens in Excel or WPS.
 
-Sheets 汇总 (units), 活动明细, 邮件, 未报送单位, 未达标单位, 待人工核查: frozen header row,
+Sheets 汇总 (units), 活动明细, 一般活动（不计入）, 邮件, 未报送单位, 未达标单位, 待人工核查, 待确认活动 (rows read
+from prose or scans that wait for a person), 平台核对 (once a platform list was imported): frozen header row,
 filters, column widths, real dates, text that looks like a formula neutralised.
 """
 from __future__ import annotations
@@ -24,15 +25,26 @@ def neutralise(value):
 SHEETS = {
     "汇总": [("unit_id", "单位编号", 12), ("name", "单位名称", 30), ("category", "类别", 16),
             ("required", "应报活动数", 10), ("reported", "已报活动数", 10), ("met", "是否达标", 9),
-            ("submitted", "是否报送", 9), ("late", "是否逾期", 9), ("last_received_at", "最近报送时间", 18)],
+            ("submitted", "是否报送", 9), ("late", "是否逾期", 9), ("last_received_at", "最近报送时间", 18),
+            ("platform_activities", "平台活动数", 10)],
     "活动明细": [("unit_name", "单位名称", 26), ("title", "活动名称", 40), ("start_date", "开始日期", 12),
               ("end_date", "结束日期", 12), ("location", "活动地点", 24), ("organizer", "主办单位", 22),
               ("format", "活动形式", 10), ("participants", "参与人数", 10), ("participants_offline", "线下人数", 10),
-              ("participants_online", "线上人数", 10), ("source", "来源（文件!工作表!行）", 36)],
+              ("participants_online", "线上人数", 10), ("source", "来源（文件!工作表!行）", 36),
+              ("platform_id", "平台活动编号", 20)],
     "邮件": [("received_at", "收到时间", 18), ("sender", "发件人", 26), ("unit_name", "单位", 24),
            ("subject", "主题", 40), ("status", "状态", 11), ("reason", "说明", 40), ("late", "是否逾期", 9),
            ("files", "附件", 50), ("message_id", "邮件编号", 30)],
+    "待确认活动": [("unit_name", "单位名称", 26), ("row", "行号", 6), ("title", "活动名称", 40), ("start_date", "开始日期", 12),
+              ("end_date", "结束日期", 12), ("location", "活动地点", 24), ("format", "活动形式", 10),
+              ("participants", "参与人数", 10), ("confidence", "可信度", 8), ("source", "读自", 36),
+              ("evidence", "原文", 60), ("message_id", "邮件编号", 30)],
 }
+GENERAL_SHEET = "一般活动（不计入）"  # a unit's 一般活动: shown, never counted toward the quota
+PLATFORM_CHECK = [("kind", "类型", 18), ("unit_name", "单位名称", 26), ("title", "活动名称", 40),
+                  ("start_date", "开始日期", 12), ("platform_id", "平台活动编号", 20),
+                  ("platform_status", "平台审核状态", 12), ("unit_says", "单位所填“是否平台填报”", 14),
+                  ("detail", "说明", 44)]
 REVIEW_EXTRA = [("advice", "处理建议", 40), ("command", "处理命令", 60)]
 DATE_KEYS = ("start_date", "end_date")
 TIME_KEYS = ("received_at", "last_received_at")
@@ -80,8 +92,9 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
     """``review``: message_id -> ``review.ReviewItem``, for the advice and command columns of 待人工核查."""
     names = {u["unit_id"]: u["name"] for u in data["units"]}
     units = [{**u, "category": CATEGORIES.get(u["category"], u["category"])} for u in data["units"]]
-    activities = [{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
-                   "format": FORMAT_CN.get(a["format"], a["format"])} for a in data["activities"]]
+    activities, general = ([{**a, "unit_name": names.get(a["unit_id"], a["unit_id"]),
+                             "format": FORMAT_CN.get(a["format"], a["format"])} for a in data.get(part, [])]
+                           for part in ("activities", "general_activities"))
     messages = [{**m, "unit_name": names.get(m["unit_id"], ""), "status": STATUS_CN.get(m["status"], m["status"]),
                  "files": "；".join(f"{f['name']}（{f['error'] or f['status']}）" for f in m["files"])}
                 for m in data["messages"]]
@@ -92,6 +105,7 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
                "wrap": book.add_format({"text_wrap": True, "valign": "top"})}
     _write_sheet(book, "汇总", SHEETS["汇总"], units, formats)
     _write_sheet(book, "活动明细", SHEETS["活动明细"], activities, formats)
+    _write_sheet(book, GENERAL_SHEET, SHEETS["活动明细"], general, formats)
     _write_sheet(book, "邮件", SHEETS["邮件"], messages, formats)
     _write_sheet(book, "未报送单位", SHEETS["汇总"], [u for u in units if u["submitted"] is False], formats)
     _write_sheet(book, "未达标单位", SHEETS["汇总"], [u for u in units if u["submitted"] and not u["met"]], formats)
@@ -100,4 +114,24 @@ def write_workbook(data: dict, out: Path, review: dict | None = None) -> None:
                 "command": "\n".join(review[m["message_id"]].commands) if m["message_id"] in review else ""}
                for m in messages if m["status"] == STATUS_CN["needs_review"]]
     _write_sheet(book, "待人工核查", SHEETS["邮件"][:6] + REVIEW_EXTRA + SHEETS["邮件"][6:], pending, formats)
+    proposed = [{**p, "unit_name": names.get(p["unit_id"], ""), "format": FORMAT_CN.get(p["format"], p["format"])}
+                for m in data["messages"] for p in m.get("proposed_activities", [])]
+    _write_sheet(book, "待确认活动", SHEETS["待确认活动"], proposed, formats)
+    if data.get("platform"):
+        _write_sheet(book, "平台核对", PLATFORM_CHECK, platform_check_rows(data, names), formats)
     book.close()
+
+
+def platform_check_rows(data: dict, names: dict[str, str]) -> list[dict]:
+    """What the office checks against the national platform: the units' own 是否平台填报 contradicted,
+    rows only on the platform, reported activities not found there."""
+    section = data["platform"]
+    rows = [{**d, "kind": "填报情况不一致", "unit_name": names.get(d["unit_id"], d["unit_id"]), "detail": d["issue"]}
+            for d in section.get("disagreements", [])]
+    rows += [{**r, "kind": "仅在平台", "unit_name": names.get(r["unit_id"], "") if r["unit_id"] else "",
+              "platform_status": r.get("status"),
+              "detail": f"主办/填报单位：{r['organizer']}" if r.get("organizer") else "总结中没有对应活动"}
+             for r in section["only_on_platform"]]
+    rows += [{**a, "kind": "总结有、平台未找到", "unit_name": names.get(a["unit_id"], a["unit_id"]),
+              "detail": a.get("source")} for a in data["activities"] if not a.get("platform_id")]
+    return rows

@@ -12,18 +12,20 @@ import time
 from contextlib import contextmanager
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Any, Iterator
 
 from faults import checkpoint
-from outbox.queue import FlushReport, flush
+from outbox.queue import FlushReport, SendingLimits, flush
 from outbox.smtp import FolderTransport, SmtpTransport
 from parsers.sandbox import Sandbox
 from pipeline.campaign.registry import Registry, load_registry
 from pipeline.config import Config
-from pipeline.intake.ingest import CycleReport, Ingestor
+from pipeline.intake.ingest import CycleReport, Ingestor, Progress
 from pipeline.intake.mail_archive import Archive
 from pipeline.intake.mailbox import MailSourceError
 from pipeline.ledger.store import Store
 from pipeline.locks import FileLock, try_lock
+from pipeline.reporting.export import dataset
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,16 @@ class Pipeline:
         self._ingest_depth = 0  # the ingest lock is held (re-entrant within this process)
         self.lock_wait: float | None = None  # seconds to wait for the ingest lock (None: runtime.lock_wait_seconds)
         self.ingestor = Ingestor(config, self.registry, self.store, self.archive, lambda: self.sandbox)
+        self._dataset: tuple[tuple, dict[str, Any]] | None = None
+
+    def dataset(self, as_of: date | None = None) -> dict[str, Any]:
+        """The export (``reporting/export.py``); today's is computed once per change of the ledger."""
+        if as_of is not None:
+            return dataset(self.config, self.registry, self.store, as_of)
+        stamp = self.store.ledger_version()
+        if self._dataset is None or self._dataset[0] != stamp:
+            self._dataset = (stamp, dataset(self.config, self.registry, self.store))
+        return self._dataset[1]
 
     @property
     def stop_requested(self) -> bool:
@@ -65,7 +77,7 @@ class Pipeline:
         return self._sandbox
 
     @contextmanager
-    def ingesting(self, what: str, wait: float | None = None):
+    def ingesting(self, what: str, wait: float | None = None) -> Iterator[None]:
         """Hold ``data_dir/ingest.lock`` while fetching and reading mail: two processes ingesting at once
         would read everything twice and each would take the other's work for a crash. Raises
         locks.Busy after ``wait`` seconds (default runtime.lock_wait_seconds)."""
@@ -88,44 +100,52 @@ class Pipeline:
             finally:
                 self._ingest_depth = 0
 
-    def close(self) -> None:
+    def release_sandbox(self) -> None:
+        """Stop the parser processes, if any were started (the next use starts them again)."""
         if self._sandbox is not None:
             self._sandbox.close()
+            self._sandbox = None
+
+    def close(self) -> None:
+        self.release_sandbox()
         self.store.close()
 
     def __enter__(self) -> "Pipeline":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     # -- send --------------------------------------------------------------------------------
 
-    def transport(self):
+    def transport(self) -> SmtpTransport | FolderTransport:
         smtp = self.config.smtp
         if smtp.host:
+            assert smtp.port is not None  # the configuration fills it in from ssl/starttls
             return SmtpTransport(smtp.host, smtp.port, use_ssl=smtp.ssl, starttls=smtp.starttls,
                                  username=smtp.username,
                                  password=smtp.password.get_secret_value() if smtp.password else None,
                                  timeout=smtp.timeout_seconds, verify=smtp.ssl_verify,
                                  cafile=str(smtp.cafile) if smtp.cafile else None)
+        assert smtp.outdir is not None  # the configuration requires smtp.host or smtp.outdir
         return FolderTransport(smtp.outdir)
 
     def flush_outbox(self) -> FlushReport:
-        smtp = self.config.smtp
-        unlimited = 10**9  # a folder has no sending limits
         lock = try_lock(self.config.data_dir / "outbox.lock", "outbox")
         if lock is None:  # another process (a `poll` beside `serve`) is sending: never both at once
             log.info("outbox: another process is flushing it; leaving it to that one")
             return FlushReport()
         with lock:
             return flush(self.store, self.transport(), sender=self.config.sender_address,
-                         max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
-                         max_per_day=smtp.max_per_day if smtp.host else unlimited,
-                         max_attempts=smtp.max_attempts,
-                         max_per_recipient=getattr(smtp, "max_per_recipient_per_day", 10),
-                         known_recipients=self._known_addresses(),
-                         max_per_stranger=getattr(smtp, "max_per_stranger_per_day", 2))
+                         limits=self.sending_limits(), known_recipients=self._known_addresses())
+
+    def sending_limits(self) -> SendingLimits:
+        smtp = self.config.smtp
+        unlimited = 10**9  # a folder has no sending limits
+        return SendingLimits(max_per_minute=smtp.max_per_minute if smtp.host else unlimited,
+                             max_per_day=smtp.max_per_day if smtp.host else unlimited,
+                             max_attempts=smtp.max_attempts, max_per_recipient=smtp.max_per_recipient_per_day,
+                             max_per_stranger=smtp.max_per_stranger_per_day)
 
     def _known_addresses(self) -> set[str]:
         """Addresses registered for a unit or confirmed by an admin, and the office's own: everyone else
@@ -150,9 +170,8 @@ class Pipeline:
                 log.error("fetch failed, carrying on with what is already fetched: %s", exc)
             self.ingestor.process_pending(report)
         report.flush = self.flush_outbox()
-        self.store.set_state("last_poll", datetime.now(timezone.utc).isoformat())
-        self.store.set_state("last_poll_report", report.line() + (f"; mailbox error: {mailbox_error}"
-                                                                  if mailbox_error else ""))
+        self.store.set_last_poll(datetime.now(timezone.utc),
+                                 report.line() + (f"; mailbox error: {mailbox_error}" if mailbox_error else ""))
         log.info("poll: %s", report.line())
         checkpoint("poll_done")
         if mailbox_error is not None:
@@ -160,7 +179,7 @@ class Pipeline:
         return report
 
     def reingest(self, since: date, until: date, *, from_archive: bool, send_acks: bool,
-                 progress=True) -> CycleReport:
+                 progress: Progress = True) -> CycleReport:
         report = CycleReport()
         with self.ingesting("reingest"):
             if from_archive:

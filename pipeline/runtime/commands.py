@@ -4,23 +4,24 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 
 from pipeline import failures
 from pipeline.config import Config
 from pipeline.intake.mailbox import MailSourceError
-from pipeline.reporting.export import WRITERS, dataset
+from pipeline.reporting.export import WRITERS
 from pipeline.runtime.app import Pipeline
 
 log = logging.getLogger(__name__)
 
 
-def cmd_poll(pipeline: Pipeline, args) -> int:
+def cmd_poll(pipeline: Pipeline, args: argparse.Namespace) -> int:
     report = pipeline.poll()
     print(report.line())
     return 0
 
 
-def cmd_reingest(pipeline: Pipeline, args) -> int:
+def cmd_reingest(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.admin.actions import command_line_actor, perform
     from pipeline.admin.review import ReviewError
 
@@ -28,26 +29,27 @@ def cmd_reingest(pipeline: Pipeline, args) -> int:
         print(perform(pipeline, command_line_actor(), "reingest", args.since, args.until,
                       from_archive=args.from_archive, send_acks=args.send_acks))
     except ReviewError as exc:
-        print(exc, file=sys.stderr)
+        print(f"reingest: {exc}", file=sys.stderr)
         return 2
     return 0
 
 
-def cmd_export(pipeline: Pipeline, args) -> int:
-    data = dataset(pipeline.config, pipeline.registry, pipeline.store)
+def cmd_export(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    data = pipeline.dataset()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     for path in WRITERS[args.format](data, args.out):
         print(path)
     return 0
 
 
-def cmd_status(pipeline: Pipeline, args) -> int:
+def cmd_status(pipeline: Pipeline, args: argparse.Namespace) -> int:
     store = pipeline.store
     counts = store.counts()
-    data = dataset(pipeline.config, pipeline.registry, store)
+    data = pipeline.dataset()
     units = data["units"]
     print(f"campaign: {pipeline.config.campaign.name}, deadline {pipeline.config.campaign.deadline}")
-    print(f"last poll: {store.get_state('last_poll', 'never')}  ({store.get_state('last_poll_report', '-')})")
+    last_poll, last_report = store.last_poll()
+    print(f"last poll: {last_poll or 'never'}  ({last_report or '-'})")
     for line in failures.status_lines(pipeline.config.data_dir):
         print(line)
     busy = _ingesting_now(pipeline.config.data_dir)
@@ -65,11 +67,11 @@ def cmd_status(pipeline: Pipeline, args) -> int:
           f"sent {counts.get('outbox_sent', 0)}, failed {counts.get('outbox_failed', 0)}, "
           f"unconfirmed {counts.get('outbox_unconfirmed', 0)}, suppressed {counts.get('outbox_suppressed', 0)}")
     for row in store.outbox_problems():
-        print(f"  {row['state']} {row['kind']} {row['id']} to {row['recipients']}: {row['last_error']}")
+        print(f"  {row.state} {row.kind} {row.id} to {', '.join(row.recipients)}: {row.last_error}")
     return 0
 
 
-def _ingesting_now(data_dir) -> str | None:
+def _ingesting_now(data_dir: Path) -> str | None:
     from pipeline.locks import describe_holder, try_lock
 
     lock = try_lock(data_dir / "ingest.lock", "status")
@@ -79,14 +81,14 @@ def _ingesting_now(data_dir) -> str | None:
     return None
 
 
-def cmd_digest(pipeline: Pipeline, args) -> int:
+def cmd_digest(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.outbound.digest import send_digest
 
     print(send_digest(pipeline, args.date, dry_run=args.dry_run))
     return 0
 
 
-def cmd_serve(pipeline: Pipeline, args) -> int:
+def cmd_serve(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.runtime.console import console_beside
     from pipeline.runtime.worker import serve
 
@@ -94,7 +96,7 @@ def cmd_serve(pipeline: Pipeline, args) -> int:
         return serve(pipeline)
 
 
-def cmd_review(pipeline: Pipeline, args) -> int:
+def cmd_review(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.admin import review
     from pipeline.admin.actions import command_line_actor, perform
 
@@ -106,6 +108,11 @@ def cmd_review(pipeline: Pipeline, args) -> int:
             print(perform(pipeline, command_line_actor(), "assign", args.message_id, args.unit_id))
         elif args.action == "dismiss":
             print(perform(pipeline, command_line_actor(), "dismiss", args.message_id, args.reason))
+        elif args.action == "confirm":
+            print(perform(pipeline, command_line_actor(), "confirm_proposals", args.message_id,
+                          edits=args.set or [], drop=args.drop or []))
+        elif args.action == "reject":
+            print(perform(pipeline, command_line_actor(), "reject_proposals", args.message_id, args.reason))
         else:  # reprocess, restore
             print(perform(pipeline, command_line_actor(), args.action, args.message_id))
     except review.ReviewError as exc:
@@ -114,7 +121,7 @@ def cmd_review(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_remind(pipeline: Pipeline, args) -> int:
+def cmd_remind(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from datetime import datetime
 
     from pipeline.outbound.reminders import due_day, send_reminders
@@ -132,13 +139,13 @@ def cmd_remind(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_outbox(pipeline: Pipeline, args) -> int:
+def cmd_outbox(pipeline: Pipeline, args: argparse.Namespace) -> int:
     store = pipeline.store
     if args.action == "list":
         problems = store.outbox_problems()
         for row in problems:
-            print(f"{row['id']:>5}  {row['state']:<11} {row['kind']:<8} {row['recipients']}  {row['subject']}\n"
-                  f"       {row['last_error'] or ''}")
+            print(f"{row.id:>5}  {row.state:<11} {row.kind:<8} {', '.join(row.recipients)}  {row.subject}\n"
+                  f"       {row.last_error or ''}")
         print(f"{len(problems)} mail(s) need a look" if problems else "nothing: every mail was delivered or is queued")
         return 0
     from pipeline.admin.actions import command_line_actor, perform
@@ -152,7 +159,43 @@ def cmd_outbox(pipeline: Pipeline, args) -> int:
     return 0
 
 
-def cmd_console(pipeline: Pipeline, args) -> int:
+def cmd_platform(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from pipeline.admin.actions import command_line_actor, perform
+    from pipeline.admin.review import ReviewError
+
+    try:
+        print(perform(pipeline, command_line_actor(), "platform_import", str(args.file)))
+    except ReviewError as exc:
+        print(f"platform import: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_report(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from pipeline.reporting.report import write_report
+    from pipeline.reporting.season import load_season
+    from pipeline.reporting.wording import cn_datetime
+
+    if args.out.suffix.lower() != ".docx":
+        print(f"report: the draft is a Word file; give --out a name ending in .docx (not {args.out.name})",
+              file=sys.stderr)
+        return 2
+    season = load_season(pipeline.config, pipeline.registry, pipeline.store)
+    try:
+        path = write_report(season, args.out, today_cn=cn_datetime(datetime.now(pipeline.config.campaign.tz)))
+    except OSError as exc:  # the file open in Word (Windows locks it), a folder we may not write
+        print(f"report: cannot write {args.out}: {exc.strerror or exc}; close it in Word or choose another path",
+              file=sys.stderr)
+        return 2
+    draft = "" if season.picks.any else " (commendations: the shortlist's top, marked 草稿)"
+    print(f"{path}: {len(season.data['units'])} units, {len(season.data['activities'])} activities, "
+          f"{len(season.narratives)} narratives{draft}")
+    return 0
+
+
+def cmd_console(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from pipeline.runtime.console import ConsoleError, run_console
 
     try:
@@ -162,9 +205,22 @@ def cmd_console(pipeline: Pipeline, args) -> int:
         return 2
 
 
+def cmd_backup(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from pipeline import PipelineError
+    from pipeline.runtime.backup import backup
+
+    try:
+        print(backup(pipeline, args.out))
+    except (PipelineError, OSError) as exc:
+        print(f"backup: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 COMMANDS = {"poll": cmd_poll, "reingest": cmd_reingest, "export": cmd_export, "status": cmd_status,
             "digest": cmd_digest, "serve": cmd_serve, "review": cmd_review, "remind": cmd_remind,
-            "outbox": cmd_outbox, "console": cmd_console}
+            "outbox": cmd_outbox, "console": cmd_console, "platform": cmd_platform,
+            "backup": cmd_backup, "report": cmd_report}
 
 
 INGESTING = ("poll", "reingest", "serve")

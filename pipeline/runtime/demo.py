@@ -11,7 +11,7 @@ from pathlib import Path
 import yaml
 
 from pipeline.config import load_config
-from pipeline.reporting.export import dataset, write_json, write_xlsx
+from pipeline.reporting.export import write_json, write_xlsx
 from pipeline.runtime.app import Pipeline
 
 
@@ -45,7 +45,7 @@ def run_demo(folder: Path) -> int:
     config = load_config(config_path)
     with Pipeline(config) as pipeline:
         report = pipeline.poll()
-        data = dataset(config, pipeline.registry, pipeline.store)
+        data = pipeline.dataset()
         exports = folder / "exports"
         exports.mkdir(exist_ok=True)
         write_json(data, exports / "dataset.json")

@@ -24,9 +24,18 @@ import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import schedule
+
+from pipeline import PipelineError
+from pipeline.campaign.registry import Registry
+from pipeline.config import Config
+
+if TYPE_CHECKING:
+    from pipeline.config import MailboxConfig
+    from pipeline.intake.mailbox import ImapSource
+    from pipeline.runtime.app import Pipeline
 
 from pipeline.failures import explain, forget, remember
 from pipeline.intake.mailbox import MailSourceError
@@ -40,7 +49,7 @@ MAX_BACKOFF = timedelta(minutes=30)
 FLUSH_EVERY = 60  # seconds between outbox flushes
 
 
-class AlreadyRunning(Exception):
+class AlreadyRunning(PipelineError):
     pass
 
 
@@ -81,12 +90,13 @@ class IdleWatcher:
     every 25 minutes, and a dropped connection is reopened (with backoff) on a later call. If the
     server does not offer IDLE, ``supported`` becomes False and the worker only polls."""
 
-    def __init__(self, mailbox_config, now: Callable[[], datetime] = utcnow, renew: timedelta = IDLE_RENEW):
+    def __init__(self, mailbox_config: MailboxConfig, now: Callable[[], datetime] = utcnow,
+                 renew: timedelta = IDLE_RENEW):
         self.config = mailbox_config
         self.now = now
         self.renew = renew
-        self.source = None
-        self.client = None
+        self.source: ImapSource | None = None
+        self.client: Any = None  # the source's IMAPClient (an untyped library)
         self.idle_since: datetime | None = None
         self.supported = True
         self.reconnect = Backoff(timedelta(seconds=2))
@@ -130,7 +140,7 @@ class IdleWatcher:
                     return False
                 self.reconnect.succeeded()
                 return True  # mail may have arrived while we were not listening
-            if now - self.idle_since >= self.renew:
+            if self.idle_since is None or now - self.idle_since >= self.renew:
                 self.client.idle_done()
                 self.client.idle()
                 self.idle_since = now
@@ -156,19 +166,19 @@ class IdleWatcher:
         self._drop()
 
 
-def daily_job(pipeline, now: datetime) -> str | None:
+def daily_job(pipeline: Pipeline, now: datetime) -> str | None:
     """Reminders (on their days) and then the digest, once per campaign-local day after digest_at."""
     from pipeline.outbound.digest import send_digest
     from pipeline.outbound.reminders import send_reminders
 
     config = pipeline.config
     local = now.astimezone(config.campaign.tz)
-    if not digest_due(local, config.schedule.digest_at, pipeline.store.get_state("last_digest_day")):
+    if not digest_due(local, config.schedule.digest_at, pipeline.store.last_digest_day()):
         return None
     if config.reminders.days_before:
         log.info("%s", send_reminders(pipeline, local.date()).line())
     outcome = send_digest(pipeline, local.date(), scheduled=True, now=now)
-    pipeline.store.set_state("last_digest_day", local.date().isoformat())
+    pipeline.store.set_last_digest_day(local.date().isoformat())
     log.info("digest: %s", outcome)
     return outcome
 
@@ -180,7 +190,7 @@ class SideJobs(threading.Thread):
     (reminders would otherwise go to units whose mail is still unread in the mailbox), and has its turn
     after it before the worker stops, unless a signal stops it."""
 
-    def __init__(self, config, registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
+    def __init__(self, config: Config, registry: Registry, clock: Callable[[], datetime], stop: threading.Event, tick: float):
         super().__init__(name="outbox-and-digest", daemon=True)
         self.config, self.registry, self.clock, self.stop, self.tick = config, registry, clock, stop, tick
         self.halt = threading.Event()
@@ -212,7 +222,7 @@ class SideJobs(threading.Thread):
         except Exception:
             log.exception("the outbox and digest thread stopped; mail goes out with each poll meanwhile")
 
-    def flush(self, pipeline) -> None:
+    def flush(self, pipeline: Pipeline) -> None:
         try:
             pipeline.flush_outbox()
         except Exception as exc:
@@ -222,7 +232,7 @@ class SideJobs(threading.Thread):
             else:
                 log.exception("outbox flush failed; the worker carries on")
 
-    def daily(self, pipeline) -> None:
+    def daily(self, pipeline: Pipeline) -> None:
         moment = self.clock()
         if not self.backoff.ready(moment):
             return
@@ -234,93 +244,110 @@ class SideJobs(threading.Thread):
         self.backoff.succeeded()
 
 
-def serve(pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
+def serve(pipeline: Pipeline, *, max_cycles: int | None = None, now: Callable[[], datetime] | None = None,
           tick: float = 1.0, stop: threading.Event | None = None) -> int:
     """Run until SIGINT/SIGTERM (or ``stop`` is set, or ``max_cycles`` loop turns); 0 = stopped cleanly,
     1 = another worker holds the data_dir."""
-    config = pipeline.config
-    clock = now or utcnow
-    stop = stop or threading.Event()
-
-    def request_stop(signum, frame):
-        log.info("signal %s: finishing the current message, then stopping", signum)
-        stop.set()
-        pipeline.stop_requested = True
-
-    previous = {}
-    if threading.current_thread() is threading.main_thread():
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            previous[sig] = signal.signal(sig, request_stop)
-
-    poll_backoff = Backoff(timedelta(minutes=config.schedule.poll_every_minutes))
-    pipeline.lock_wait = 0  # a poll or reingest run by hand is at work: leave this cycle to it
-
-    def poll() -> None:
-        moment = clock()
-        if stop.is_set() or not poll_backoff.ready(moment):
-            return
-        try:
-            pipeline.poll()
-        except MailSourceError as exc:
-            log.warning("poll: mailbox unavailable (%s); next try in %s", exc, poll_backoff.failed(moment))
-            return
-        except Busy as exc:  # a `poll` or `reingest` run by hand is at work: it does this cycle's job
-            log.info("poll skipped: another process is ingesting (%s)", exc)
-            return
-        except Exception as exc:
-            known = explain(exc, config, "serve")
-            if known is None:
-                log.exception("poll failed (%s); next try in %s", exc, poll_backoff.failed(moment))
-                return
-            log.error("%s; next try in %s", known[1], poll_backoff.failed(moment))
-            remember(config.data_dir, known[1])
-            return
-        poll_backoff.succeeded()
-        forget(config.data_dir)
-
-    watcher = side = None
+    worker = Worker(pipeline, now or utcnow, stop or threading.Event(), tick)
     try:
         try:
-            lock = worker_lock(config.data_dir).__enter__()
+            lock = worker_lock(worker.config.data_dir).__enter__()
         except Busy as exc:
-            raise AlreadyRunning(f"another worker is already running on {config.data_dir} ({exc}); "
+            raise AlreadyRunning(f"another worker is already running on {worker.config.data_dir} ({exc}); "
                                  "stop it first") from None
         with lock:
-            scheduler = schedule.Scheduler()
-            scheduler.every(config.schedule.poll_every_minutes * 60).seconds.do(poll)
-            log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
-                     config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
-                     ", reminders %s days before the deadline" % config.reminders.days_before
-                     if config.reminders.days_before else "")
-            if config.mailbox.idle and config.mailbox.host:
-                watcher = IdleWatcher(config.mailbox, clock)
-            side = SideJobs(config, pipeline.registry, clock, stop, tick)
-            side.start()
-            poll()
-            side.first_poll_done.set()
-            cycles = 0
-            while not stop.is_set():
-                cycles += 1
-                if max_cycles is not None and cycles > max_cycles:
-                    break
-                scheduler.run_pending()
-                if stop.is_set():
-                    break
-                if watcher is not None and watcher.supported:
-                    if watcher.wait(tick):
-                        poll()
-                else:
-                    stop.wait(tick)
+            worker.start()
+            worker.loop(max_cycles)
     except AlreadyRunning as exc:
         log.error("%s", exc)
         print(exc)
         return 1
     finally:
-        if side is not None:
-            side.finish()
-        if watcher is not None:
-            watcher.close()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        worker.shut_down()
     log.info("worker stopped")
     return 0
+
+
+class Worker:
+    """One `serve`: set up (signals, schedule, side jobs), the loop of polls, and the stop."""
+
+    def __init__(self, pipeline, clock: Callable[[], datetime], stop: threading.Event, tick: float):
+        self.pipeline, self.config, self.clock, self.stop, self.tick = pipeline, pipeline.config, clock, stop, tick
+        self.poll_backoff = Backoff(timedelta(minutes=self.config.schedule.poll_every_minutes))
+        self.scheduler = schedule.Scheduler()
+        self.watcher: IdleWatcher | None = None
+        self.side: SideJobs | None = None
+        self.previous_handlers: dict = {}
+        pipeline.lock_wait = 0  # a poll or reingest run by hand is at work: leave this cycle to it
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous_handlers[sig] = signal.signal(sig, self.request_stop)
+
+    def request_stop(self, signum, frame) -> None:
+        log.info("signal %s: finishing the current message, then stopping", signum)
+        self.stop.set()
+        self.pipeline.stop_requested = True
+
+    def start(self) -> None:
+        """Schedule the polls, start the side jobs and the IDLE watcher, and poll once at once."""
+        config = self.config
+        self.scheduler.every(max(1, round(config.schedule.poll_every_minutes * 60))).seconds.do(self.poll)
+        log.info("worker started (pid %d): poll every %s min, digest at %s %s%s", os.getpid(),
+                 config.schedule.poll_every_minutes, config.schedule.digest_at, config.campaign.timezone,
+                 ", reminders %s days before the deadline" % config.reminders.days_before
+                 if config.reminders.days_before else "")
+        if config.mailbox.idle and config.mailbox.host:
+            self.watcher = IdleWatcher(config.mailbox, self.clock)
+        self.side = SideJobs(config, self.pipeline.registry, self.clock, self.stop, self.tick)
+        self.side.start()
+        self.poll()
+        self.side.first_poll_done.set()
+
+    def loop(self, max_cycles: int | None) -> None:
+        cycles = 0
+        while not self.stop.is_set():
+            cycles += 1
+            if max_cycles is not None and cycles > max_cycles:
+                break
+            self.scheduler.run_pending()
+            if self.stop.is_set():
+                break
+            if self.watcher is not None and self.watcher.supported:
+                if self.watcher.wait(self.tick):
+                    self.poll()
+            else:
+                self.stop.wait(self.tick)
+
+    def shut_down(self) -> None:
+        if self.side is not None:
+            self.side.finish()
+        if self.watcher is not None:
+            self.watcher.close()
+        for sig, handler in self.previous_handlers.items():
+            signal.signal(sig, handler)
+
+    def poll(self) -> None:
+        moment = self.clock()
+        if self.stop.is_set() or not self.poll_backoff.ready(moment):
+            return
+        try:
+            self.pipeline.poll()
+        except MailSourceError as exc:
+            log.warning("poll: mailbox unavailable (%s); next try in %s", exc, self.poll_backoff.failed(moment))
+            return
+        except Busy as exc:  # a `poll` or `reingest` run by hand is at work: it does this cycle's job
+            log.info("poll skipped: another process is ingesting (%s)", exc)
+            return
+        except Exception as exc:
+            self._poll_failed(exc, moment)
+            return
+        self.poll_backoff.succeeded()
+        forget(self.config.data_dir)
+
+    def _poll_failed(self, exc: Exception, moment: datetime) -> None:
+        known = explain(exc, self.config, "serve")
+        if known is None:
+            log.exception("poll failed (%s); next try in %s", exc, self.poll_backoff.failed(moment))
+            return
+        log.error("%s; next try in %s", known[1], self.poll_backoff.failed(moment))
+        remember(self.config.data_dir, known[1])

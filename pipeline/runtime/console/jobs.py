@@ -10,8 +10,10 @@ import logging
 import threading
 import time
 from dataclasses import asdict, dataclass
+from datetime import date
 
 from pipeline.admin.actions import perform
+from pipeline.config import Config
 from pipeline.runtime.app import Pipeline
 
 log = logging.getLogger(__name__)
@@ -45,7 +47,7 @@ class ReingestJob:
         pass
 
 
-def start_reingest(config, lock: threading.Lock, job: ReingestJob, since, until) -> threading.Thread:
+def start_reingest(config: Config, lock: threading.Lock, job: ReingestJob, since: date, until: date) -> threading.Thread:
     def run() -> None:
         with lock:
             job.state, job.started = "running", time.time()

@@ -12,13 +12,16 @@ import os
 import threading
 from contextlib import contextmanager
 
+from pipeline import PipelineError
+from pipeline.config import Config
+
 log = logging.getLogger(__name__)
 
 PASSWORD_ENV = "SUMMARY_CONSOLE_PASSWORD"
 MIN_PASSWORD = 8
 
 
-class ConsoleError(Exception):
+class ConsoleError(PipelineError):
     """The console cannot start; worded for the operator."""
 
 
@@ -47,7 +50,7 @@ def check_bind(host: str, password: str | None) -> None:
                            f"(at least {MIN_PASSWORD} characters)")
 
 
-def make_server(config, host: str | None = None, port: int | None = None):
+def make_server(config: Config, host: str | None = None, port: int | None = None):
     """A waitress server for the console (not yet running); port 0 picks a free one."""
     from waitress.server import create_server
 
@@ -66,7 +69,7 @@ def make_server(config, host: str | None = None, port: int | None = None):
     return server
 
 
-def run_console(config, host: str | None = None, port: int | None = None) -> int:
+def run_console(config: Config, host: str | None = None, port: int | None = None) -> int:
     server = make_server(config, host, port)
     print(f"console: {server.url}  (Ctrl+C stops it)", flush=True)
     log.info("console listening on %s", server.url)
@@ -80,7 +83,7 @@ def run_console(config, host: str | None = None, port: int | None = None) -> int
 
 
 @contextmanager
-def console_beside(config):
+def console_beside(config: Config):
     """With ``console.enabled``, the console runs in a thread while the block runs (``serve``).
     A console that cannot start is logged; the worker goes on without it."""
     if not config.console.enabled:
