@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import email.message
 import io
+import json
 import os
 import subprocess
 import sys
@@ -307,3 +308,12 @@ def test_ordinary_mail_is_acknowledged_before_queued_scans_are_read(tmp_path, mo
     assert main(["--config", str(config), "poll"]) == 0
     assert main(["--config", str(config), "poll"]) == 0
     assert all(state == "done" for _, state, _ in states())
+    out = tmp_path / "out.json"
+    assert main(["--config", str(config), "export", "--format", "json", "--out", str(out)]) == 0
+    messages = json.loads(out.read_text(encoding="utf-8"))["messages"]
+    scans = [m for m in messages if m["sender"] != "plain@example.org"]
+    assert len(scans) == 3
+    for m in scans:  # proposed, not counted: a person confirms them
+        assert m["status"] == "needs_review" and "扫描件" in m["reason"], m
+        rows = m["proposed_activities"]
+        assert [r["title"] for r in rows] == ["科普大篷车巡展", "食品安全讲座"] and rows[0]["source"] == "图片第2行"
