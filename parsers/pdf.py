@@ -64,3 +64,50 @@ def _decrypt_or_raise(reader: PdfReader) -> None:
     except Exception:
         pass
     raise PdfError("文件设有密码，无法打开，请去掉密码后重新发送")
+
+
+# --- tables and pages -----------------------------------------------------------------------------
+
+def text_tables(data: bytes, *, max_pages: int = 50) -> list[tuple[int, list[list[str]]]]:
+    """(page number, rows of cell strings) of each table found from the text's positions and ruling lines
+    in a PDF with a text layer (one exported from Word or WPS). pdfplumber reads the drawn cell borders;
+    a table drawn without borders is read by text alignment."""
+    import pdfplumber
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    found: list[tuple[int, list[list[str]]]] = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages[:max_pages], 1):
+            tables = page.extract_tables()
+            if not tables:
+                tables = page.extract_tables({"vertical_strategy": "text", "horizontal_strategy": "text"})
+            for table in tables:
+                found.append((number, [[_cell(c) for c in row] for row in table]))
+            page.close()  # pdfplumber caches each page's objects until closed
+    return found
+
+
+def _cell(value: str | None) -> str:
+    # a cell's text wraps at the column width: the line breaks are layout, not content
+    return "".join((value or "").split("\n")).strip()
+
+
+def render_pages(data: bytes, pages: list[int], *, dpi: int = 200, max_pixels: int = 12_000_000) -> list:
+    """RGB arrays of the given pages (0-based) at ``dpi``, each capped at ``max_pixels`` (a page may be
+    drawn at poster size)."""
+    import numpy as np
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(data)
+    try:
+        out = []
+        for i in pages:
+            page = doc[i]
+            w, h = page.get_size()
+            scale = min(dpi / 72, (max_pixels / max(1.0, w * h)) ** 0.5)
+            bitmap = page.render(scale=scale)
+            out.append(np.asarray(bitmap.to_pil().convert("RGB")))
+            page.close()
+        return out
+    finally:
+        doc.close()

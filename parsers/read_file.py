@@ -20,8 +20,9 @@ from .docx import DocxContent, DocxError, read_docx
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
 from .parsed import FileResult
-from .pdf import PdfError, read_pdf
+from .pdf import PdfError, read_pdf, text_tables
 from .prose import propose_from_paragraphs, propose_from_text, propose_from_wrapped_text
+from .scan_files import read_docx_pictures, read_image_file, read_pdf_scan
 from .spreadsheet import SpreadsheetError, read_workbook
 from .tables import extract_activities, rank_of
 from .texttables import tables_in_text
@@ -39,7 +40,7 @@ SCAN = "扫描件，请补发Word/Excel版"
 RAR_7Z = "暂不支持RAR/7z压缩包，请改用ZIP或直接添加附件"
 OTHER_ARCHIVE = "暂不支持这种压缩格式，请改用ZIP或直接添加附件"
 TOO_DEEP = "压缩包嵌套层数过多，未继续解开，请直接添加附件"
-IMAGE = "图片不作解析"
+PDF_TABLES = "PDF中的表格未能读取（文件结构异常），只读取了文字"
 SLIDES = "演示文稿（PPT）不作解析，请把活动情况整理成Word或Excel发送"
 MAIL_FILE = "附件是一封邮件文件，未解析，请直接转发原邮件或添加附件"
 OWNER_FILE = "这是Office打开文档时产生的临时文件（~$开头），不是报告本身，请发送正式文件"
@@ -72,6 +73,8 @@ def _extract(name: str, data: bytes, content_type: str, kind: str, depth: int,
         return [_spreadsheet(name, data, kind)]
     if kind == "docx":
         return [_docx(name, data, kind)]
+    if kind == "image":
+        return [_image(name, data)]
     if kind in ("doc", "wps", "odt"):
         return [_legacy(name, data, kind)]
     if kind == "pdf":
@@ -88,7 +91,7 @@ def _extract(name: str, data: bytes, content_type: str, kind: str, depth: int,
         return [_text(name, data)]
     if kind == "encrypted":
         return [_result(name, data, kind, "failed", ENCRYPTED)]
-    reason = {"rar": RAR_7Z, "7z": RAR_7Z, "gz": OTHER_ARCHIVE, "image": IMAGE, "pptx": SLIDES,
+    reason = {"rar": RAR_7Z, "7z": RAR_7Z, "gz": OTHER_ARCHIVE, "pptx": SLIDES,
               "ppt": SLIDES, "eml": MAIL_FILE, "msg": MAIL_FILE}.get(kind, UNSUPPORTED)
     if reason == UNSUPPORTED and _basename(name).startswith("~$"):
         reason = OWNER_FILE
@@ -156,7 +159,10 @@ def _docx(name: str, data: bytes, kind: str) -> FileResult:
         content = read_docx(data)
     except DocxError as e:
         return _result(name, data, kind, "failed", str(e))
-    return _from_docx(_result(name, data, kind, "parsed"), content, name)
+    result = _from_docx(_result(name, data, kind, "parsed"), content, name)
+    if not result.activities:
+        read_docx_pictures(result, data)
+    return result
 
 
 def _from_docx(result: FileResult, content: DocxContent, name: str) -> FileResult:
@@ -262,10 +268,27 @@ def _pdf(name: str, data: bytes) -> FileResult:
     result = _result(name, data, "pdf", "parsed")
     result.text = _cap(content.text)
     if content.is_scan:
-        result.is_scan = True
-        result.notes.append(SCAN)
-    elif not result.activities:
+        # OCR'd rows are proposals a person confirms; nothing read means the unit sends the table again
+        read_pdf_scan(result, data, content.pages)
+        if not result.proposed:
+            result.notes.append(SCAN)
+        return result
+    # A table in a PDF exported from Word is as trustworthy as the Word table: plain activities
+    try:
+        tables = text_tables(data)
+    except Exception:  # noqa: BLE001 - pdfminer fails in many ways on odd files; the text is still read
+        tables = []
+        result.notes.append(PDF_TABLES)
+    for page, rows in tables:
+        _add_activities(result, rows, f"{name}!第{page}页")
+    if not result.activities:
         result.proposed = propose_from_wrapped_text(content.text, f"{_basename(name)} 正文")
+    return result
+
+
+def _image(name: str, data: bytes) -> FileResult:
+    result = _result(name, data, "image", "parsed")
+    read_image_file(result, data)
     return result
 
 

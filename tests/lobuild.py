@@ -21,7 +21,7 @@ from samples.convert import cache_dir, run_soffice, soffice
 # target extension -> soffice export filter
 EXPORT = {"xlsx": "xlsx:Calc Office Open XML", "xls": "xls:MS Excel 97", "ods": "ods",
           "docx": "docx:MS Word 2007 XML", "doc": "doc:MS Word 97", "rtf": "rtf:Rich Text Format",
-          "pdf": "pdf:writer_pdf_Export"}
+          "pdf": "pdf:writer_pdf_Export"}  # pdf: the text-layer PDF a unit exports, and the page a scan is made of
 # source extension -> import filter forced on it (None: LibreOffice's own detection)
 IMPORT = {"csv": "CSV:44,34,76", "fods": None, "fodt": None}
 IMPORT_HTML = {"calc": "HTML (StarCalc)", "writer": "HTML (StarWriter)"}

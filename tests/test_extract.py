@@ -27,7 +27,6 @@ from parsers.read_file import (
     BROKEN_WORD,
     EMPTY,
     ENCRYPTED,
-    IMAGE,
     OLD_WORD,
     OLD_WORD_TEXT_ONLY,
     OWNER_FILE,
@@ -38,6 +37,7 @@ from parsers.read_file import (
     extract_file,
 )
 from parsers.sandbox import Sandbox, SandboxFailure
+from parsers.scan_image import BROKEN as IMAGE_BROKEN
 
 HEADER = ["活动名称", "活动时间", "活动地点", "参与人数"]
 ROWS = [["科普讲座进社区", "9月16日", "路北区图书馆", "200"], ["科普展览", "9月20日", "市民广场", "约500人"]]
@@ -150,7 +150,7 @@ def test_pdf_with_text_layer():
 def test_pdf_without_text_is_a_scan():
     r = only(extract_file("盖章版.pdf", SCAN_PDF))
     assert (r.kind, r.status, r.is_scan) == ("pdf", "parsed", True)
-    assert r.notes == [SCAN]
+    assert r.notes[-1] == SCAN and "未识别到文字" in r.notes[0] and r.proposed == []
 
 
 def test_pdf_with_password_and_with_owner_password_only():
@@ -185,13 +185,13 @@ def test_zip_with_gbk_names_yields_zip_then_members():
         ("路北区材料.zip", "zip", "parsed"),
         ("路北区材料.zip/路北区/总结.docx", "docx", "parsed"),
         ("路北区材料.zip/路北区/活动统计.xlsx", "xlsx", "parsed"),
-        ("路北区材料.zip/照片/现场.jpg", "image", "skipped"),
+        ("路北区材料.zip/照片/现场.jpg", "image", "failed"),
         ("路北区材料.zip/补充.zip", "zip", "parsed"),
         ("路北区材料.zip/补充.zip/活动表.xlsx", "xlsx", "parsed"),
         ("路北区材料.zip/旧材料.rar", "rar", "skipped"),
     ]
     assert results[1].activities[0].source.startswith("路北区材料.zip/路北区/总结.docx!表1")
-    assert results[3].error == IMAGE and results[6].error == RAR_7Z
+    assert results[3].error == IMAGE_BROKEN and results[6].error == RAR_7Z
     assert results[0].size == len(data) and results[5].size > 0
 
 
@@ -220,7 +220,7 @@ def test_zip_problems_become_failures_and_notes():
 @pytest.mark.parametrize("name,data,status,error", [
     ("材料.rar", b"Rar!\x1a\x07\x01\x00" + bytes(30), "skipped", RAR_7Z),
     ("材料.7z", b"7z\xbc\xaf\x27\x1c" + bytes(30), "skipped", RAR_7Z),
-    ("现场.png", b"\x89PNG\r\n\x1a\n" + bytes(30), "skipped", IMAGE),
+    ("现场.png", b"\x89PNG\r\n\x1a\n" + bytes(30), "failed", IMAGE_BROKEN),
     ("程序.exe", b"MZ\x90\x00\x03\x00\x00\x00" + bytes(3000), "skipped", UNSUPPORTED),
     ("~$总结.docx", b"\x0ajohn" + bytes(150), "skipped", OWNER_FILE),
     ("总结.docx", b"", "failed", EMPTY),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 # True for a terminal bar, or a callable total -> bar (with .update(n) and .close()), as ReingestJob
 Progress = Union[bool, Callable[[int], Any]]
 BATCH = 16  # messages read in the sandbox at once: enough to keep both cores busy
+OCR_SECONDS = 90  # the most one cycle spends reading scans and photos (see Ingestor._read_pictures)
 
 
 @dataclass
@@ -169,40 +171,88 @@ class Ingestor:
         ctx = Context.build(self.config, self.registry, self._remembered())
         reader = Reader(self.sandbox(), self.config.campaign.period[0].year)
         bar = progress(len(rows)) if callable(progress) else _progress(len(rows)) if progress else None
+        deferred: list[tuple[MessageRow, int]] = []  # mails with pictures to OCR: read again once the rest is settled
         for chunk, work, contents in self._read_batches(rows, reader, report):
             checkpoint("parse_after")
             for (row, attempts, _), content in zip(work, contents):
-                if isinstance(content, SandboxFailure):
-                    self._fail(row.key, attempts, content.reason, row.arrival_at, report)
+                if isinstance(content, MailContent) and content.ocr_pending:
+                    deferred.append((row, attempts))
                     continue
-                try:
-                    self.store.mark_in_process(row.key)  # a death from here to the commit is charged to it
-                    result = decide(content, ctx, _parse_time(row.arrival_at))
-                    if result.kind == "submission" and result.unit_id:
-                        result.general_activities = dedupe_activities(content.general_activities)
-                    checkpoint("decide_after")
-                    outgoing = None
-                    if result.kind == "submission":
-                        dedupe = f"ack:{row.key}" + (f":{ack_suffix}" if ack_suffix else "")
-                        outgoing = build_ack(row.key, result, self.config, self.registry,
-                                             self._reported_after(result), dedupe)
-                    notices = self._notices(row.key, result)
-                    checkpoint("render_after")
-                    self.store.commit_message(row.key, result, outgoing, notices)
-                    checkpoint("commit_after")
-                except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
-                    if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
-                        raise
-                    log.exception("message %s: unexpected error", row.key)
-                    self._fail(row.key, attempts, f"{type(exc).__name__}: {exc}", row.arrival_at, report)
-                    continue
-                report.processed += 1
-                report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
+                self._settle(row, attempts, content, ctx, ack_suffix, report)
             if bar:
                 bar.update(len(chunk))
+        if deferred:
+            self._read_pictures(deferred, reader, ctx, ack_suffix, report)
         if bar:
             bar.close()
         checkpoint("process_done")
+
+    def _read_pictures(self, deferred: list[tuple[MessageRow, int]], reader: Reader, ctx: Context,
+                       ack_suffix: str | None, report: CycleReport) -> None:
+        """The second pass: mails holding scans or photos, read with OCR one at a time (one OCR process, on
+        both cores, within the memory budget) after every other mail of the cycle is acknowledged. A cycle
+        spends at most OCR_SECONDS here; the rest stay pending, their attempts given back, for the next cycle,
+        so that new mail never waits behind a pile of scans for long."""
+        # A fresh pool: one call at a time starts one worker only, which keeps the OCR models (~500 MB)
+        # between mails; closing it afterwards gives that memory back. Two workers holding the models would
+        # pass the memory budget and be killed.
+        reader.sandbox.close()
+        try:
+            self._read_pictures_one_by_one(deferred, reader, ctx, ack_suffix, report)
+        finally:
+            reader.sandbox.close()
+
+    def _read_pictures_one_by_one(self, deferred: list[tuple[MessageRow, int]], reader: Reader, ctx: Context,
+                                  ack_suffix: str | None, report: CycleReport) -> None:
+        started = time.monotonic()
+        for index, (row, attempts) in enumerate(deferred):
+            if self.stop_requested or (index and time.monotonic() - started > OCR_SECONDS):  # one at least
+                left = [r.key for r, _ in deferred[index:]]
+                self.store.unclaim(left)
+                log.info("OCR: %d mail(s) with pictures left for the next cycle", len(left))
+                return
+            try:
+                raw = self.archive.get(row.sha256)
+            except OSError as exc:
+                self._fail(row.key, attempts, f"原始邮件文件缺失：{exc}", row.arrival_at, report)
+                continue
+            try:
+                content = reader.read_with_ocr(raw)
+            except SandboxUnavailable as exc:
+                self.store.unclaim([r.key for r, _ in deferred[index:]])
+                report.sandbox_error = str(exc)
+                return
+            self._settle(row, attempts, content, ctx, ack_suffix, report)
+
+    def _settle(self, row: MessageRow, attempts: int, content: MailContent | SandboxFailure, ctx: Context,
+                ack_suffix: str | None, report: CycleReport) -> None:
+        """Decide one message read, write its acknowledgment, commit."""
+        if isinstance(content, SandboxFailure):
+            self._fail(row.key, attempts, content.reason, row.arrival_at, report)
+            return
+        try:
+            self.store.mark_in_process(row.key)  # a death from here to the commit is charged to it
+            result = decide(content, ctx, _parse_time(row.arrival_at))
+            if result.kind == "submission" and result.unit_id:
+                result.general_activities = dedupe_activities(content.general_activities)
+            checkpoint("decide_after")
+            outgoing = None
+            if result.kind == "submission":
+                dedupe = f"ack:{row.key}" + (f":{ack_suffix}" if ack_suffix else "")
+                outgoing = build_ack(row.key, result, self.config, self.registry,
+                                     self._reported_after(result), dedupe)
+            notices = self._notices(row.key, result)
+            checkpoint("render_after")
+            self.store.commit_message(row.key, result, outgoing, notices)
+            checkpoint("commit_after")
+        except Exception as exc:  # a bug must not stop the cycle: keep the message for retry
+            if is_machine_fault(exc):  # a full disk, a locked ledger: not this message's fault
+                raise
+            log.exception("message %s: unexpected error", row.key)
+            self._fail(row.key, attempts, f"{type(exc).__name__}: {exc}", row.arrival_at, report)
+            return
+        report.processed += 1
+        report.outcomes[result.outcome] = report.outcomes.get(result.outcome, 0) + 1
 
     def _notices(self, key: str, result: MessageResult) -> list:
         """The unit's registered address hears when someone else submits in its name: on the first
@@ -304,9 +354,14 @@ class Reader:
         self.year = year
 
     def read_many(self, raws: list[bytes]) -> list[MailContent | SandboxFailure]:
-        results = self.sandbox.run_many([(read_mail, (raw, self.year)) for raw in raws])
+        """The first pass: pictures are not read (``ocr_pending`` says which mails have some)."""
+        results = self.sandbox.run_many([(read_mail, (raw, self.year, False)) for raw in raws])
         return [self._read_part_by_part(raw) if isinstance(r, SandboxFailure) else r
                 for raw, r in zip(raws, results)]
+
+    def read_with_ocr(self, raw: bytes) -> MailContent | SandboxFailure:
+        [result] = self.sandbox.run_many([(read_mail, (raw, self.year, True))])
+        return self._read_part_by_part(raw) if isinstance(result, SandboxFailure) else result
 
     def _read_part_by_part(self, raw: bytes) -> MailContent | SandboxFailure:
         [envelope] = self.sandbox.run_many([(parse_message, (raw,))])
