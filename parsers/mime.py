@@ -3,7 +3,7 @@
 The bytes are parsed once with the standard library (compat32, the fast policy); mail-parser reads
 that same Message object for the body text, and our own walk (stdlib) supplies attachments,
 forwarded messages and a second body decoding. mail-parser's body is kept unless it failed or lost
-text the stdlib decoding recovered (FACTS: GB2312 mails where its Chinese text goes missing).
+text the stdlib decoding recovered (measured: GB2312 mails where its Chinese text goes missing).
 ``parse_message`` never raises: whatever went wrong is written to ``Envelope.defects``.
 """
 from __future__ import annotations
@@ -182,7 +182,7 @@ class _LargeBodies:
 
 
 def _cap_headers(raw: bytes, limit: int) -> tuple[bytes, list[str]]:
-    """Shorten an over-long top header block before the stdlib sees it (FACTS: 210 KB cost ~370 MB)."""
+    """Shorten an over-long top header block before the stdlib sees it (measured: a 210 KB header cost ~370 MB)."""
     m = re.search(rb"\r?\n\r?\n", raw)
     end = m.start() if m else len(raw)
     if end <= limit:
@@ -282,7 +282,7 @@ def _choose_text(msg: Message, own_text: str) -> str:
     try:
         parsed = mailparser.MailParser(msg)
         theirs = "\n\n".join(t for t in parsed.text_plain if t.strip())
-    except Exception:  # FACTS: AttributeError on nested boundaries that prefix the outer one
+    except Exception:  # measured: AttributeError on nested boundaries that prefix the outer one
         return own_text
     if not theirs.strip() or cjk_count(own_text) > cjk_count(theirs) or "\ufffd" in theirs:
         return own_text

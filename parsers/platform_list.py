@@ -1,6 +1,6 @@
 """The national 全国科普月 platform's activity list, as the office downloads or copies it.
 
-No export format of the platform is published (see FACTS.md), so this reads tolerantly:
+No export format of the platform is published (none was found in 2026-12), so this reads tolerantly:
 - .xlsx/.xls/.ods (python-calamine, merged cells filled), .csv/.txt in UTF-8 (BOM or not) or
   GB18030, comma/tab/semicolon separated, and a back office's "xls" that is an HTML table;
 - title rows ("2025年全国科普月活动列表（导出时间…）") above the header are passed over; the header

@@ -6,7 +6,7 @@ become "HH:MM" text. Merged ranges are filled with their top-left value, the way
 repeats merged Word cells, so ``tables`` sees one shape for both.
 
 calamine is Rust: a malformed file can raise ``PanicException``, a BaseException subclass
-that ``except Exception`` misses, and one real .xls aborts the whole process (see FACTS.md);
+that ``except Exception`` misses, and one real .xls aborts the whole process (an 8 GiB allocation);
 the pipeline runs this in its sandbox process for that reason.
 """
 from __future__ import annotations

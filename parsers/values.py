@@ -2,7 +2,7 @@
 
 A parser here returns a value only when it is sure of it. Otherwise the value is None
 and a flag says why; the cell's text is always kept in ``raw``. General libraries
-(jionlp, dateparser) give confident wrong answers on these cells (see FACTS.md), so
+(jionlp, dateparser) give confident wrong answers on these cells (jionlp read `9.15日` as 10-15), so
 this is a small hand-written grammar. Nothing here raises on bad input.
 
 Every string goes through the same steps: NFKC (full-width digits and punctuation),

@@ -99,7 +99,7 @@ def run_soffice(exe: str, work: Path, sources: list[str], flt: str, timeout: flo
                 infilter: str | None = None) -> Path:
     """One headless soffice call converting ``sources`` with filter ``flt`` into ``work/out``.
 
-    The profile lives in ``work`` so that concurrent calls do not share one (see FACTS.md).
+    The profile lives in ``work`` so that concurrent calls do not share one (concurrent soffice runs need separate profiles).
     """
     out = work / "out"
     out.mkdir(exist_ok=True)

@@ -78,7 +78,7 @@ def test_gb2312_subject_with_gbk_only_character():
 def test_mailparser_losing_chinese_falls_back_to_stdlib_decoding():
     raw = mail(text_part("<p>朱镕基同志参加科普活动</p>", "html", "gb2312", codec="gb18030"))
     parsed = mailparser.MailParser(email.message_from_bytes(raw))
-    assert cjk_count("".join(parsed.text_html)) < 5  # the FACTS.md failure, still present
+    assert cjk_count("".join(parsed.text_html)) < 5  # mail-parser loses the Chinese text of this GB2312 mail, still
     assert parse_message(raw).text == "朱镕基同志参加科普活动"
 
 

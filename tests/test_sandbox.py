@@ -114,7 +114,7 @@ def test_inline_mode_catches_exceptions_in_process():
 
 
 def test_real_calamine_abort_is_contained():
-    """calamine aborts the process (Rust allocation failure) on this .xls (FACTS.md)."""
+    """calamine aborts the process (Rust allocation failure) on this .xls: allocations doubling to 8 GiB."""
     f = CORPUS / "office" / "edr__Test_git_issue_382_oom.xls"
     if not f.exists():
         pytest.skip(f"corpus file absent: {f}")
