@@ -130,7 +130,7 @@ def proposals(files: list[FileResult], body: list[RawActivity], year: int) -> tu
         activity = normalize_activity(raw, year)
         key = (title_key(activity.title), activity.start_date)
         if activity.title and key not in kept and "date_out_of_campaign_year" not in activity.flags:
-            kept[key] = Proposal(activity, raw.confidence, raw.evidence)
+            kept[key] = Proposal(activity, raw.confidence, raw.evidence, raw.page)
             places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")
     return list(kept.values()), "和".join(sorted(places, key=["正文", "扫描件"].index))
 
