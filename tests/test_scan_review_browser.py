@@ -1,6 +1,7 @@
 """A stamped scan confirmed in a real browser (Debian's headless Chromium driven by selenium): a mail carrying a
 scan of a table LibreOffice laid out (tests/scanbuild.py: 200 dpi, 2° askew, a red seal, noise) goes through
-`poll`; the review page shows the scanned page beside the rows read from it; a person corrects a cell and
+`poll`; the review page shows the scanned page beside the rows read from it (a page that cannot be drawn, a
+short note); a person corrects a cell and
 clicks 确认计入; the export then counts the rows for the unit and its quota. The page image is drawn once and
 then served from data_dir. Screenshots go to bench/out/console/ (review-scan-*.png; copies in docs/console/).
 The acknowledgment tells the unit what was read and that a person checks it, and asks for no table."""
@@ -81,12 +82,26 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
 
         # drawn once: the next view of the page is served from data_dir
         drawn = page_images.STATS["renders"]
+        browser.execute_cdp_cmd("Network.clearBrowserCache", {})  # the browser asks the console again
         browser.refresh()
         box = browser.find_element(By.CSS_SELECTOR, f".proposals[data-message='{MESSAGE_ID}']")
         image = box.find_element(By.CSS_SELECTOR, "figure.page-image img")
         WebDriverWait(browser, 30).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth > 0", image))
-        assert page_images.STATS["renders"] == drawn
+        assert page_images.STATS["renders"] == drawn and page_images.STATS["hits"] >= 1
+
+        # a page that cannot be drawn (the last row said to be on page 9 of a one-page scan): a short note
+        with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
+            db.execute("UPDATE proposals SET page_no=9 WHERE seq=6")
+        for _ in range(2):  # first the note the browser shows, then the reason found out the first time
+            browser.refresh()
+            groups = browser.find_elements(By.CSS_SELECTOR, ".page-group")
+            WebDriverWait(browser, 60).until(
+                lambda d, g=groups[1]: g.find_elements(By.CSS_SELECTOR, ".page-note:not([hidden])"))
+            assert not groups[1].find_elements(By.CSS_SELECTOR, "img")
+        assert "原件页面无法显示：原件中没有第9页" in groups[1].find_element(By.CSS_SELECTOR, ".page-note").text
+        assert len(groups[0].find_elements(By.CSS_SELECTOR, ".proposal")) == 6
+        box = browser.find_element(By.CSS_SELECTOR, f".proposals[data-message='{MESSAGE_ID}']")
 
         # correct a cell (the seal's row, as a person reads it on the page), then 确认计入
         title = {r.find_element(By.NAME, f"cell-{n}-title").get_attribute("value"): n
@@ -117,4 +132,5 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
     text = ack.parsed().get_body(("plain",)).get_content()
     assert "从扫描件读出的活动" in text and "将由工作人员核对后计入" in text and "您无需重新填表" in text
     assert "科普进社区专题讲座（9月15日），300人" in text
+    assert "核对计入后即可达到要求" in text and "尚差" not in text
     assert "电子版" not in text and "请补充活动明细表" not in text and "【请您处理】" not in text

@@ -62,7 +62,10 @@ def page_image() -> Response:
     else:
         STATS["hits"] += 1
     if path.exists():
-        return send_file(path, mimetype="image/png", max_age=86400)
+        response = send_file(path, mimetype="image/png", max_age=86400)
+        response.cache_control.public = False
+        response.cache_control.private = True  # a unit's paper: kept by this browser only
+        return response
     return Response(path.with_suffix(".txt").read_text(encoding="utf-8"), status=404,
                     mimetype="text/plain; charset=utf-8")
 
