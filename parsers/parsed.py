@@ -57,6 +57,14 @@ class Envelope:
 
 
 @dataclass
+class PageRef:
+    """The page a proposed row was read from, so that a person can see it beside the row."""
+
+    file: str  # the FileResult's name: the attachment as the mail names it ("包.zip/扫描.pdf" inside an archive)
+    page: int  # from 1: the PDF page, the image's frame, or the picture's number in a Word file (word/media order)
+
+
+@dataclass
 class RawActivity:
     """One row of an activity table, cell values as found.
 
@@ -72,6 +80,7 @@ class RawActivity:
     # (0..1), and the text it read them from (the paragraph, the OCR line), shown to the person who confirms.
     confidence: float | None = None
     evidence: str = ""
+    page: PageRef | None = None  # a proposal read from a scan, a photo or a picture: where it sits
     # "key" (重点活动: counted toward the quota) or "general" (一般活动: shown, never counted); a row is
     # general only where its sheet, section or a column says so
     rank: str = "key"

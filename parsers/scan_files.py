@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Iterator
 
-from .parsed import LIMIT_FLAG, FileResult
+from .parsed import LIMIT_FLAG, FileResult, PageRef
 from .scan import PageRead, read_page
 from .scan_image import ImageRefused, load_pages
 
@@ -83,7 +83,7 @@ def read_pdf_scan(result: FileResult, data: bytes, pages: int) -> None:
 
 def read_docx_pictures(result: FileResult, data: bytes) -> None:
     """Pictures inside a Word file whose tables gave nothing: a table pasted as a picture."""
-    pictures = _docx_pictures(data)
+    pictures = docx_pictures(data)
     if not pictures or _skip(result.name):
         return
     found = PageRead()
@@ -93,6 +93,8 @@ def read_docx_pictures(result: FileResult, data: bytes) -> None:
         except ImageRefused:
             continue
         page = read_page(pages[0], f"文档中的图片{number}")
+        for raw in page.proposed:
+            raw.page = PageRef(result.name, number)
         found.proposed += page.proposed
         if page.proposed:
             found.notes += page.notes
@@ -105,7 +107,7 @@ def _read_pages(result: FileResult, jobs: list, total: int) -> None:
     started = time.monotonic()
     texts: list[str] = []
     done = 0
-    for where, page in jobs:
+    for number, (where, page) in enumerate(jobs, 1):
         if time.monotonic() - started > MAX_SECONDS:
             result.notes.append(TIME_CAPPED.format(name=_base(result.name), done=done, total=total))
             break
@@ -116,6 +118,8 @@ def _read_pages(result: FileResult, jobs: list, total: int) -> None:
         except Exception:  # noqa: BLE001 - one bad page (a broken image stream) must not lose the others
             read = PageRead(notes=[PAGE_FAILED.format(where=where)])
         done += 1
+        for raw in read.proposed:
+            raw.page = PageRef(result.name, number)
         result.proposed += read.proposed
         result.notes += read.notes
         if read.turned:
@@ -130,7 +134,7 @@ def _read_pages(result: FileResult, jobs: list, total: int) -> None:
         result.notes.append(PROPOSED.format(name=_base(result.name), n=len(result.proposed)))
 
 
-def _docx_pictures(data: bytes) -> list[tuple[int, bytes]]:
+def docx_pictures(data: bytes) -> list[tuple[int, bytes]]:
     """(number, bytes) of the pictures in word/media large enough to hold a table, in their order."""
     from PIL import Image
 

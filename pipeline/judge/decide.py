@@ -130,8 +130,9 @@ def proposals(files: list[FileResult], body: list[RawActivity], year: int) -> tu
         activity = normalize_activity(raw, year)
         key = (title_key(activity.title), activity.start_date)
         if activity.title and key not in kept and "date_out_of_campaign_year" not in activity.flags:
-            kept[key] = Proposal(activity, raw.confidence, raw.evidence)
-            places.add("扫描件" if f is not None and (f.is_scan or f.kind == "image") else "正文")
+            kept[key] = Proposal(activity, raw.confidence, raw.evidence, raw.page)
+            places.add("扫描件" if raw.page is not None or (f is not None and (f.is_scan or f.kind == "image"))
+                       else "正文")  # a table pasted into Word as a picture is read like a scan
     return list(kept.values()), "和".join(sorted(places, key=["正文", "扫描件"].index))
 
 

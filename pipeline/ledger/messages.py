@@ -277,9 +277,10 @@ def _replace_results(db: sqlite3.Connection, key: str, result: MessageResult) ->
     db.execute("DELETE FROM proposals WHERE key=?", (key,))
     db.executemany(
         "INSERT INTO proposals(key, seq, title, start_date, end_date, location, organizer, format, participants,"
-        " participants_offline, participants_online, source, raw, flags, confidence, evidence)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        [(key, i, *activity_values(p.activity), p.confidence, p.evidence) for i, p in enumerate(result.proposed)])
+        " participants_offline, participants_online, source, raw, flags, confidence, evidence, page_file, page_no)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        [(key, i, *activity_values(p.activity), p.confidence, p.evidence, p.page and p.page.file,
+          p.page and p.page.page) for i, p in enumerate(result.proposed)])
     db.executemany(
         "INSERT INTO files(key, seq, name, kind, status, error, activities) VALUES (?,?,?,?,?,?,?)",
         [(key, i, f.name, f.kind, f.status, f.error, f.activities) for i, f in enumerate(result.files)])

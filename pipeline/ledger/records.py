@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from parsers.parsed import Activity
+from parsers.parsed import Activity, PageRef
 
 
 @dataclass
@@ -37,6 +37,7 @@ class Proposal:
     activity: Activity
     confidence: float | None
     evidence: str  # the paragraph or OCR line it was read from
+    page: PageRef | None = None  # the scan's page it was read from (None for prose)
 
 
 @dataclass

@@ -186,6 +186,15 @@ def _proposals(db: sqlite3.Connection) -> None:
         db.execute(statement)
 
 
+def _proposal_pages(db: sqlite3.Connection) -> None:
+    """proposals.page_file, page_no: the page of which file a row read from a scan was read from (None for
+    prose), so that the review page shows the page beside the row."""
+    have = _columns(db, "proposals")
+    for column, kind in (("page_file", "TEXT"), ("page_no", "INTEGER")):
+        if column not in have:
+            db.execute(f"ALTER TABLE proposals ADD COLUMN {column} {kind}")
+
+
 # Version 2 is what main's ledgers called the proposals tables before this list existed; the steps that
 # follow it are idempotent because such ledgers may hold their tables or columns already.
 STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
@@ -196,6 +205,7 @@ STEPS: list[tuple[int, str, Callable[[sqlite3.Connection], None]]] = [
     (5, "the national platform's list", _platform),
     (6, "messages.parts", _parts),
     (7, "marks row and messages.claimed replace the state bag", _typed_marks),
+    (8, "proposals.page_file, page_no", _proposal_pages),
 ]
 LATEST = STEPS[-1][0]
 

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from pipeline.admin.actions import ACTION_CN, perform
 from pipeline.admin.review import ReviewError, find_message
 from pipeline.runtime.console.blueprint import actor, bp, exclusive, pipeline
+from pipeline.runtime.console.page_images import known_failure, page_url
 
 CELLS = ("title", "date", "location", "format", "participants")  # what the page lets a person correct
 FORMAT_CN = {"online": "线上", "offline": "线下", "hybrid": "线上线下"}
@@ -17,14 +18,28 @@ DONE_CN = {"confirm_proposals": "这些活动现在计入该单位，导出和�
            "reject_proposals": "这些活动不计入该单位。"}
 
 
-def page_image_url(key: str, row: dict) -> str | None:
-    """HOOK for scans and photos: the URL of the page image a row was read from, shown beside it.
+def page_image(key: str, row: dict) -> dict | None:
+    """The page a row read from a scan or photo sits on: its image URL, the words naming it, and why it
+    cannot be shown when an earlier request found out. None for rows read from prose (their paragraph,
+    ``evidence``, is shown instead)."""
+    url = page_url(key, row.get("page_file"), row.get("page_no"))
+    if url is None:
+        return None
+    where = (row.get("source") or "").rsplit("第", 1)[0] or f"第{row['page_no']}页"
+    return dict(url=url, file=row["page_file"], where=where,
+                failed=known_failure(key, row["page_file"], row["page_no"]))
 
-    None for now: rows read from prose show their paragraph (``evidence``) instead. When the OCR reader
-    exposes a page renderer (file + page number from ``row["source"]``), serve it from a view here and
-    return that view's URL.
-    """
-    return None
+
+def page_groups(rows: list[dict]) -> list[dict]:
+    """Consecutive rows read from the same page, shown beside that page once; rows from prose one by one."""
+    groups: list[dict] = []
+    for row in rows:
+        image = row["image"]
+        if image and groups and groups[-1]["image"] and groups[-1]["image"]["url"] == image["url"]:
+            groups[-1]["rows"].append(row)
+        else:
+            groups.append(dict(image=image, rows=[row]))
+    return groups
 
 
 def cells(row) -> dict[str, str]:
@@ -42,7 +57,7 @@ def proposals_for(key: str) -> list[dict]:
     if key in store.proposal_decisions():
         return []
     return [dict(number=i, cells=cells(r), source=r["source"] or "", evidence=r["evidence"] or "",
-                 confidence=r["confidence"], image=page_image_url(key, dict(r)))
+                 confidence=r["confidence"], image=page_image(key, dict(r)))
             for i, r in enumerate(store.proposals([key]), 1)]
 
 
@@ -60,7 +75,7 @@ def edits_from_form(key: str, form) -> tuple[list[str], list[int]]:
     return edits, drop
 
 
-TEMPLATE_GLOBALS = dict(proposals_for=proposals_for)
+TEMPLATE_GLOBALS = dict(proposals_for=proposals_for, page_groups=page_groups)
 
 
 @bp.route("/review/proposals/<action>", methods=["POST"])

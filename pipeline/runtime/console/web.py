@@ -21,6 +21,7 @@ from pipeline.reporting.wording import STATUS_CN
 from pipeline.runtime.console import (  # noqa: F401  (their routes join the blueprint)
     auth,
     forms,
+    page_images,
     proposals,
     season_pages,
     views,
