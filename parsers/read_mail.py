@@ -46,7 +46,20 @@ def attachment_label(name: str, path: str) -> str:
 
 
 def files_to_activities(files: list[FileResult], year: int) -> list[Activity]:
-    return [normalize_activity(raw, year) for f in files for raw in f.activities]
+    return [activity for f in files for activity in file_activities(f.activities, year)]
+
+
+def file_activities(rows: list[RawActivity], year: int) -> list[Activity]:
+    """A file's rows normalized; a row naming days only ("23-24日", "全月") is read in the month every
+    other dated row of the file is in (a table's rows share the campaign's month), never guessed
+    where the rows disagree or none names a month."""
+    activities = [normalize_activity(raw, year) for raw in rows]
+    months = {day.month for a in activities for day in (a.start_date, a.end_date) if day is not None}
+    if len(months) != 1:
+        return activities
+    month = months.pop()
+    return [normalize_activity(raw, year, month) if "date_unparsed" in a.flags else a
+            for raw, a in zip(rows, activities)]
 
 
 def read_attachment(name: str, data: bytes, content_type: str, year: int) -> tuple[list[FileResult], list[Activity]]:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from itertools import islice
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import python_calamine
 
@@ -54,6 +55,7 @@ def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> l
     _refuse_known_bad(data)
     try:
         book = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(data))
+        ods_merges = _ods_merges(data) if data[:2] == _ZIP_MAGIC else {}
         sheets = []
         for meta in book.sheets_metadata:
             if meta.visible != python_calamine.SheetVisibleEnum.Visible:
@@ -61,7 +63,7 @@ def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> l
             if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
                 continue
             sheet = book.get_sheet_by_name(meta.name)
-            rows = _sheet_rows(sheet, max_rows + 1, max_cols)
+            rows = _sheet_rows(sheet, max_rows + 1, max_cols, ods_merges.get(meta.name))
             notes = []
             if len(rows) > max_rows:
                 rows = rows[:max_rows]
@@ -77,7 +79,7 @@ def read_workbook(data: bytes, *, max_rows: int = 5000, max_cols: int = 60) -> l
     return sheets
 
 
-def _sheet_rows(sheet: Any, max_rows: int, max_cols: int) -> list[list[Any]]:
+def _sheet_rows(sheet: Any, max_rows: int, max_cols: int, merges: Any = None) -> list[list[Any]]:
     # iter_rows() yields rows from sheet row 0 but columns from the first used column;
     # it is lazy, so a sheet claiming 16384 columns does not build a huge list at once.
     first_col = sheet.start[1] if sheet.start else 0
@@ -88,7 +90,7 @@ def _sheet_rows(sheet: Any, max_rows: int, max_cols: int) -> list[list[Any]]:
         rows.append(cells)
     while rows and all(v is None for v in rows[-1]):
         rows.pop()
-    _fill_merged(rows, getattr(sheet, "merged_cell_ranges", None))
+    _fill_merged(rows, getattr(sheet, "merged_cell_ranges", None) or merges)
     return rows
 
 
@@ -123,6 +125,48 @@ def _fill_merged(rows: list[list[Any]], ranges: Any) -> None:
             for c in range(c0, min(c1, len(row) - 1) + 1):
                 if row[c] is None:
                     row[c] = value
+
+
+# calamine gives no merged ranges for .ods: they are read from content.xml's spans
+_ODS_MAX_XML = 64 * 1024 * 1024
+_T = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+Merge = tuple[tuple[int, int], tuple[int, int]]
+
+
+def _ods_merges(data: bytes) -> dict[str, list[Merge]]:
+    """{sheet name: merged ranges} of an OpenDocument spreadsheet; {} for anything else or on doubt."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            info = zf.getinfo("content.xml")
+            if info.file_size > _ODS_MAX_XML:
+                return {}
+            xml = zf.read(info)
+        if b"<!DOCTYPE" in xml[:4096]:  # no entities from a file a stranger sent
+            return {}
+        return _spans_in(io.BytesIO(xml))
+    except (KeyError, zipfile.BadZipFile, OSError, ValueError, RuntimeError, EOFError, ET.ParseError):
+        return {}
+
+
+def _spans_in(xml: Any) -> dict[str, list[Merge]]:
+    found: dict[str, list[Merge]] = {}
+    sheet, row, col = "", -1, 0
+    for event, el in ET.iterparse(xml, events=("start", "end")):
+        if event == "start" and el.tag == _T + "table":
+            sheet, row = el.get(_T + "name", ""), -1
+            found.setdefault(sheet, [])
+        elif event == "start" and el.tag == _T + "table-row":
+            row, col = row + 1, 0
+        elif event == "end" and el.tag == _T + "table-row":
+            row += int(el.get(_T + "number-rows-repeated", "1")) - 1
+            el.clear()
+        elif event == "start" and el.tag in (_T + "table-cell", _T + "covered-table-cell"):
+            rows = int(el.get(_T + "number-rows-spanned", "1"))
+            cols = int(el.get(_T + "number-columns-spanned", "1"))
+            if rows > 1 or cols > 1:
+                found[sheet].append(((row, col), (row + rows - 1, col + cols - 1)))
+            col += int(el.get(_T + "number-columns-repeated", "1"))
+    return found
 
 
 # --- reasons -------------------------------------------------------------------------------

@@ -26,13 +26,15 @@ from .parsed import RawActivity
 # longest matching synonym, so "单位名称" is an organizer although it contains "名称".
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "title": ("活动名称", "活动主题", "项目名称", "活动内容", "活动项目", "主题", "名称"),
-    "date": ("活动时间", "开展时间", "举办时间", "举办日期", "活动日期", "开展日期", "时间", "日期"),
+    # 日期 before 时间: beside a 日期 column, a bare 时间 column holds the clock ("9:00-11:30")
+    "date": ("活动时间", "开展时间", "举办时间", "举办日期", "活动日期", "开展日期", "日期", "时间"),
     "location": ("活动地点", "举办地点", "开展地点", "活动场所", "活动场地", "地点", "场所", "地址"),
     "organizer": ("主办单位", "承办单位", "组织单位", "举办单位", "实施单位", "开展单位",
                   "单位名称", "主办", "承办", "单位"),
     "format": ("活动形式", "线上线下", "线上/线下", "开展形式", "形式", "方式"),
     "participants": ("参与人数", "参加人数", "受众人数", "参加人次", "参与人次", "覆盖人数",
-                     "受益人数", "服务人数", "受众人次", "人次", "人数", "受众"),
+                     "受益人数", "服务人数", "受众人次", "受益群众", "参与群众", "服务群众", "覆盖群众",
+                     "观众", "人次", "人数", "受众"),
     "contact": ("联系人", "负责人"),
     "phone": ("联系电话", "联系方式", "电话", "手机"),
     "remark": ("备注", "说明"),
@@ -42,6 +44,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 }
 _DROP = ("序号", "编号")
 _NOT_PARTICIPANTS = ("对象", "群体", "类型")  # "受众对象" names who, not how many
+_COUNT_UNIT = re.compile(r"\((?:万)?(?:人|人次|名)\)")
 _ONLINE = ("线上", "网上", "在线", "网络")
 _OFFLINE = ("线下", "现场", "实地")
 # A date column's own label (or a sub-label under 活动时间) saying which end it holds;
@@ -363,7 +366,9 @@ def _field_of(key: str) -> tuple[str, int] | None:
             if word in key and (best is None or (-len(word), rank) < best[:2]):
                 best = (-len(word), rank, name)
     if best is None:
-        return None
+        # "受益对象（人）", "覆盖面（人次）": a head-count unit in brackets names a count column
+        return ("participants", len(SYNONYMS["participants"])) if _COUNT_UNIT.search(key) \
+            and not any(w in key for w in _NOT_PARTICIPANTS) else None
     name, rank = best[2], best[1]
     if name == "date":
         return _date_end(key), rank

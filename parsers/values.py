@@ -42,8 +42,8 @@ RX = {name: re.compile(pattern) for name, pattern in {
     "ymd8": r"(20\d{2})(0[1-9]|1[0-2])(\d{2})",
     "ymd": r"(?<!\d)(\d{4})[-./](\d{1,2})[-./](\d{1,2})(?!\d)日?",
     "ym": r"(?<!\d)(\d{4})[./](\d{1,2})(?![\d.])",
-    "md": r"(?<![\d.])(\d{1,2})\.(\d{1,2})(?![\d.])日?",
-    "day_range": r"(?<=月)(\d{1,2})(?=(?:-|至|到)\d{1,2}[日号])",  # 9月15-16日
+    "md": r"(?<![\d./])(\d{1,2})[./](\d{1,2})(?![\d./])日?",
+    "day_range": r"(?:(?<=月)|^)(\d{1,2})(?=(?:-|至|到)\d{1,2}[日号])",  # 9月15-16日, 15-16日
     "bare_end_day": r"(?<=[日号])(-|至|到)(1[3-9]|2\d|3[01])$",  # 2025.9.15-16; a 12 could be December
     "from_word": r"起(?=-|至|到)",  # 9月15日起至30日
     "open_start": r"^(?:即日|今日|今天|即时)起?(?:-|至|到)?",
@@ -61,6 +61,9 @@ RX = {name: re.compile(pattern) for name, pattern in {
     "thousands": r"(?<=\d),(?=\d{3}(?!\d))",
     "mention": r"(?<![\d.第])(\d+(?:\.\d+)?)(余|多|\+)?([万千百kw])?",
     "qualifier": r"^(?:余|多|\+|以上|左右)*",
+    # a channel named after its figure: "500(线上)+200(线下)", "300人线下"
+    "channel_after": r"^(?:人次|人|名)?(?:\((?:" + _ON + "|" + _OFF + r")\)|(?:" + _ON + "|" + _OFF
+                     + r")(?=[+、,;/]|$))",
     "online": _ON,
     "offline": _OFF,
     "hybrid": r"混合|hybrid",
@@ -150,13 +153,14 @@ def _normalize(text: str) -> str:
 
 # --- dates ---------------------------------------------------------------------
 
-def parse_dates(value: Any, year: int = 2025) -> DateSpan:
-    """A cell → DateSpan. Never raises."""
+def parse_dates(value: Any, year: int = 2025, month: int | None = None) -> DateSpan:
+    """A cell → DateSpan. Never raises. ``month``: the month a cell naming days only ("23-24日", "全月")
+    is in, when the table around it says so; without it such a cell is unparsed."""
     raw = cell_text(value)
     try:
         if _is_empty(raw):
             return DateSpan(None, None, raw, "empty")
-        start, end, years = _dates_of(value, year)
+        start, end, years = _dates_of(value, year, month)
     except _Fail as fail:
         return DateSpan(None, None, raw, fail.args[0])
     except Exception:  # the last guard of a fail-closed parser
@@ -167,7 +171,7 @@ def parse_dates(value: Any, year: int = 2025) -> DateSpan:
     return DateSpan(start, end, raw, flag)
 
 
-def _dates_of(value: Any, year: int) -> tuple[date | None, date | None, set[int]]:
+def _dates_of(value: Any, year: int, month: int | None = None) -> tuple[date | None, date | None, set[int]]:
     if isinstance(value, datetime):
         value = value.date()
     if isinstance(value, date):
@@ -176,7 +180,7 @@ def _dates_of(value: Any, year: int) -> tuple[date | None, date | None, set[int]
         raise _Fail("unparsed")
     if isinstance(value, (int, float)):
         return _dates_of_number(value, year)
-    return _dates_of_text(str(value), year)
+    return _dates_of_text(str(value), year, month)
 
 
 def _dates_of_number(value: int | float, year: int) -> tuple[date | None, date | None, set[int]]:
@@ -192,7 +196,7 @@ def _dates_of_number(value: int | float, year: int) -> tuple[date | None, date |
     return _dates_of_text(text, year)
 
 
-def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[int]]:
+def _dates_of_text(text: str, year: int, month: int | None = None) -> tuple[date | None, date | None, set[int]]:
     s = _normalize(text)
     s = RX["clock"].sub("", s)
     s = RX["hour"].sub("", s)
@@ -217,7 +221,7 @@ def _dates_of_text(text: str, year: int) -> tuple[date | None, date | None, set[
         s = s[:open_end.start()]
     if open_start and open_end:
         raise _Fail("unparsed")
-    lo, hi, years = _span_of(s, year)
+    lo, hi, years = _span_of(s, year, month)
     return (None if open_start else lo), (None if open_end else hi), years
 
 
@@ -238,9 +242,9 @@ def _week_range(m: re.Match, year: int) -> str:
     return f"{lead}{month}月{start.day}日-{month}月{end.day}日"
 
 
-def _span_of(s: str, year: int) -> tuple[date, date, set[int]]:
+def _span_of(s: str, year: int, month: int | None = None) -> tuple[date, date, set[int]]:
     """"9月1日-30日", "9月20日、21日", "9月上旬" → (first day, last day, explicit years)."""
-    context = {"y": year, "m": None}
+    context = {"y": year, "m": month}
     years: set[int] = set()
     spans = []
     for group in RX["list_sep"].split(s):
@@ -325,6 +329,10 @@ def _count_of_text(raw: str) -> Count:
         after = after[qualifier.end():] if qualifier else after
         if after[:1] in NOT_PERSON and not after.startswith("人"):
             continue  # 3场, 2025年, 9月, 十几人
+        named_after = RX["channel_after"].match(after)
+        if named_after:
+            label = named_after.group()
+            previous_end = len(s) - len(after) + named_after.end()
         try:
             number = Decimal(m[1]) * MULTIPLIERS.get(m[3] or "", 1)
         except InvalidOperation:
@@ -381,17 +389,17 @@ def parse_format(value: Any) -> str | None:
 
 # --- activities ----------------------------------------------------------------
 
-def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
+def normalize_activity(raw: RawActivity, year: int = 2025, month: int | None = None) -> Activity:
     """RawActivity → Activity with flags such as "date_ambiguous", "participants_unparsed".
 
     A missing or empty date is flagged ("date_empty"); an empty participants cell is not
-    (many tables have no such column), nor is an empty format cell.
+    (many tables have no such column), nor is an empty format cell. ``month``: see ``parse_dates``.
     """
     fields = raw.fields
     text = {key: cell_text(value) for key, value in fields.items()}
     flags: list[str] = []
 
-    span = activity_dates(fields, year)
+    span = activity_dates(fields, year, month)
     if span.raw and not text.get("date"):
         text["date"] = span.raw  # what replies and fixes quote
     if span.flag:
@@ -401,16 +409,16 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
     fmt = parse_format(fields.get("format"))
     if fmt is None and text.get("format"):
         flags.append("format_unparsed")
-    if fmt is None and count is not None and (count.online is not None or count.offline is not None):
+    if fmt is None and count is not None and (count.online or count.offline):
         fmt = {(True, True): "hybrid", (True, False): "online", (False, True): "offline"}[
-            (count.online is not None, count.offline is not None)]
+            (bool(count.online), bool(count.offline))]  # a channel counted 0 was not used
 
     return Activity(
         title=text.get("title", ""),
         start_date=span.start,
         end_date=span.end,
-        location=text.get("location") or None,
-        organizer=text.get("organizer") or None,
+        location=_place_text(text.get("location")),
+        organizer=_place_text(text.get("organizer")),
         format=fmt,
         participants=count.total if count else None,
         participants_offline=count.offline if count else None,
@@ -423,17 +431,22 @@ def normalize_activity(raw: RawActivity, year: int = 2025) -> Activity:
     )
 
 
-def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
+def _place_text(text: str | None) -> str | None:
+    """A place or organizer cell; "—", "无", "/" mean the unit left it empty."""
+    return None if not text or _is_empty(text) else text
+
+
+def activity_dates(fields: dict[str, Any], year: int = 2025, month: int | None = None) -> DateSpan:
     """The dates of a row: one 活动时间 cell, or a start and an end column (开始 | 结束).
 
     An empty end means a one-day activity (or the start cell's own range); an end
     before the start is not guessed at.
     """
-    day = parse_dates(fields.get("date"), year)
+    day = parse_dates(fields.get("date"), year, month)
     if "date_start" not in fields and "date_end" not in fields:
         return day
     start_value = fields.get("date_start")
-    start, end = parse_dates(start_value, year), parse_dates(fields.get("date_end"), year)
+    start, end = parse_dates(start_value, year, month), parse_dates(fields.get("date_end"), year, month)
     if day.flag != "empty" and start.flag in ("empty", "unparsed"):
         return day  # 活动日期 | 开始时间 9:00 | 结束时间 11:30: the clock columns hold no dates
     if end.flag == "empty":
@@ -443,7 +456,7 @@ def activity_dates(fields: dict[str, Any], year: int = 2025) -> DateSpan:
         return DateSpan(None, end.end, raw, "ambiguous")  # only an end: when did it start?
     if end.flag in ("unparsed", "ambiguous") and start.start is not None:
         # "9月1日" | "30日": the end borrows the start's month when read as one range
-        joined = parse_dates(f"{cell_text(start_value)}至{end.raw}", year)
+        joined = parse_dates(f"{cell_text(start_value)}至{end.raw}", year, month)
         if joined.flag in (None, "out_of_campaign_year"):
             return DateSpan(joined.start, joined.end, raw, joined.flag)
     for part in (start, end):

@@ -305,3 +305,13 @@ def test_instructions_merged_across_the_table_are_a_note():
     acts, notes = extract_activities(rows, "s")
     assert [a.fields["title"] for a in acts] == ["科普进校园"] and notes == []
 
+
+
+def test_a_date_column_beside_a_clock_column_and_a_count_named_by_its_unit():
+    """Found by the blind table set: 日期 | 时间 (9:00-11:30) and 受益群众（人）."""
+    from parsers.tables import extract_activities
+
+    rows = [["活动名称", "日期", "时间", "地点", "受益群众（人）"],
+            ["消防科普体验", "9月15日", "9:00-11:30", "消防救援站", "90"]]
+    [row], _ = extract_activities(rows, "t.xlsx!Sheet1")
+    assert (row.fields["date"], row.fields["participants"]) == ("9月15日", "90")

@@ -19,6 +19,8 @@ SURE_DATES = [
     ("2025-09-15", D(9, 15), D(9, 15)),
     ("2025.9.15", D(9, 15), D(9, 15)),
     ("2025/9/15", D(9, 15), D(9, 15)),
+    ("9/15", D(9, 15), D(9, 15)),  # month/day, as Excel shows a date in a Chinese locale (like 9.15)
+    ("9/15-9/18", D(9, 15), D(9, 18)),
     ("2025.09.29", D(9, 29), D(9, 29)),
     ("9月15日", D(9, 15), D(9, 15)),
     ("9月15号", D(9, 15), D(9, 15)),
@@ -133,7 +135,6 @@ UNSURE_DATES = [
     ("15日", "unparsed"),
     ("2025年", "unparsed"),
     ("9-15", "unparsed"),  # Sept 9..15 or Sept 15?
-    ("9/15", "unparsed"),
     ("9  15", "unparsed"),
     ("9.10-12", "unparsed"),
     ("9月10日-12", "unparsed"),  # the 12th, or December?
@@ -448,3 +449,39 @@ def test_a_week_of_the_month_is_monday_to_sunday(text, start, end):
 
 def test_a_week_past_the_month_is_not_guessed():
     assert parse_dates("2025年10月第六周").flag == "unparsed"
+
+
+# --- found by the blind table set (tests/blindtables) ----------------------------------------------
+
+def test_a_channel_named_after_its_figure():
+    count = parse_count("500（线上）+200（线下）")
+    assert (count.total, count.online, count.offline, count.flag) == (700, 500, 200, None)
+    count = parse_count("1000人（线下500，线上500）")  # a breakdown in brackets still does not add
+    assert (count.total, count.online, count.offline) == (1000, 500, 500)
+
+
+def test_days_only_take_the_month_they_are_given():
+    assert parse_dates("23-24日").flag == "unparsed"  # alone: which month?
+    span = parse_dates("23-24日", month=9)
+    assert (span.start, span.end, span.flag) == (D(9, 23), D(9, 24), None)
+    span = parse_dates("全月", month=9)
+    assert (span.start, span.end) == (D(9, 1), D(9, 30))
+
+
+def test_a_row_naming_days_only_is_read_in_the_month_of_its_file():
+    from parsers.read_mail import file_activities
+
+    rows = [RawActivity(fields={"title": t, "date": d}, source=f"R{i}")
+            for i, (t, d) in enumerate([("a", "9月15日"), ("b", "23-24日"), ("c", "全月")])]
+    got = [(a.start_date, a.end_date) for a in file_activities(rows, 2025)]
+    assert got == [(D(9, 15), D(9, 15)), (D(9, 23), D(9, 24)), (D(9, 1), D(9, 30))]
+    mixed = rows + [RawActivity(fields={"title": "d", "date": "10月2日"}, source="R9")]
+    assert file_activities(mixed, 2025)[1].start_date is None  # months disagree: no guess
+
+
+def test_empty_markers_in_place_and_a_channel_counted_zero():
+    row = RawActivity(fields={"title": "t", "date": "9月1日", "location": "—", "organizer": "无",
+                              "participants_offline": 1200, "participants_online": 0}, source="R1")
+    activity = normalize_activity(row)
+    assert (activity.location, activity.organizer, activity.format, activity.participants) == \
+        (None, None, "offline", 1200)
