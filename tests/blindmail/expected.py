@@ -39,7 +39,13 @@ EXPECTED: dict[str, Expect] = {
         why="Foxmail labelled gb2312 writing GBK (喆), words split every 3 characters, .doc + .xls, dates 2025.9.2"),
     "lunan_photos": Expect("needs_review", "lunan", 0, why="photos after the summary: replaces nothing"),
     "jiaoyu_thanks_notice": Expect("ignored", None, 0, acked=False, why="收到 to the office's notice, says nothing of a file"),
-    "xinli_qq_large": Expect("needs_review", "xinli", 0, why="only a QQ 超大附件 link"),
+    "xinli_qq_large": Expect("superseded", "xinli", 0, why="only a QQ 超大附件 link, then the PDF"),
+    "xinli_pdf": Expect("accepted", "xinli", 2, "xinli", ((FIRST, "2025-09-20", 40, "科技馆一楼展厅"),),
+                        why="a PDF exported from Word (text layer) with the table"),
+    "luannan_word_and_excel": Expect("accepted", "luannan", 10, "luannan", ((FIRST, "2025-09-04", 115, "滦南县科技馆一楼展厅"),),
+                                     why="the same 10 rows in Word and Excel count once; Word's ~$ owner file beside"),
+    "lunan_qq_correction": Expect("needs_review", "lunan", 0,
+                                  why="a correction from a personal QQ address in the county's name: held, the 11 stay"),
     "guye_platform_xls": Expect("accepted", "guye", 10, "guye", (
         (FIRST, "2025-09-03", 100, "古冶区科技馆一楼展厅"),), why="an HTML table saved as .xls (platform export)"),
     "kaiping_docx_named_doc": Expect("accepted", "kaiping", 10, "kaiping", (

@@ -33,6 +33,9 @@ ACTS: dict[str, list[Act]] = {
     "guye": acts(10, 3, "古冶区", 100),
     "kaiping": acts(10, 5, "开平区", 140),
     "jidong": acts(2, 17, "冀东水泥", 90),
+    "luannan": acts(10, 4, "滦南县", 115),
+    "xinli": acts(2, 20, "", 40),
+    "lunan_fix": acts(12, 3, "路南区"),
 }
 
 N = NARRATIVE
@@ -63,6 +66,8 @@ def writer_sources() -> dict[str, bytes]:
         "古冶区科协科普月活动总结.docx": word("古冶区科协2025年全国科普月活动总结", N),
         "开平区科协科普月活动总结.docx": word("开平区科协2025年全国科普月活动总结", N[:2], "plain", ACTS["kaiping"], after=N[2:]),
         "冀东水泥集团科协科普月活动总结.docx": word("冀东水泥集团科协2025年全国科普月活动总结", N[:2], "theme", ACTS["jidong"]),
+        "滦南县科协科普月活动总结.docx": word("滦南县科协2025年全国科普月活动总结", N[:2], "plain", ACTS["luannan"], after=N[2:]),
+        "唐山市心理卫生协会科普月活动总结.pdf": word("唐山市心理卫生协会2025年全国科普月活动总结", N[:2], "plain", ACTS["xinli"]),
         "市教育局2025年科技活动周活动总结.docx": word(
             "市教育局2025年科技活动周活动总结",
             ["2025年5月科技活动周期间，市教育局组织全市中小学开展科技活动。", "一、活动开展情况"], "plain",
@@ -88,6 +93,8 @@ def calc_sources() -> dict[str, bytes]:
         "开滦集团科协重点活动统计表.xlsx": sheet("开滦集团科协全国科普月重点活动统计表", "key", a["kailuan"]),
         "开滦国家矿山公园科普月活动统计表.xlsx": sheet("开滦国家矿山公园全国科普月活动统计表", "plain", a["kuangshan"]),
         "2025年唐山市科普讲解大赛报名表.xlsx": _entry_form(),
+        "滦南县科普月重点活动统计表.xlsx": sheet("滦南县全国科普月重点活动统计表", "plain", a["luannan"]),
+        "路南区全国科普月重点活动统计表（更正）.xlsx": sheet("路南区2025年全国科普月重点科普活动统计表", "plain", a["lunan_fix"]),
     }
 
 

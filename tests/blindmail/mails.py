@@ -1,4 +1,4 @@
-"""The blind set: 37 mails as the clients of Chinese offices write them (see clients.py for each layout);
+"""The blind set: 44 mails as the clients of Chinese offices write them (see clients.py for each layout);
 the outcome of each is written by hand in expected.py.
 
 ``build()`` returns [(label, raw bytes, delivery time)], cached by the content of this folder.
@@ -247,7 +247,28 @@ def _second_batch(f: dict[str, bytes]) -> list[tuple[str, bytes, datetime]]:
     out.append(("jidong_126_eml_forward", cl.coremail(Mail(
         "冀东水泥集团科协", "jdsnkx@163.com", "Fw:冀东水泥集团科协科普月活动总结", "市素质办：\n我会科普月活动总结见附件邮件。\n冀东水泥集团科协",
         day(25, 9, 0), [("冀东水泥集团科协科普月活动总结.eml", original)])), day(25, 9, 0)))
+    out += _third_batch(f)
     return out
+
+
+def _third_batch(f: dict[str, bytes]) -> list[tuple[str, bytes, datetime]]:
+    """Written after phase 2 began (the judges unread): a table both in Word and Excel with Word's ~$ owner
+    file, a PDF exported from Word, a correction from a clerk's personal QQ address."""
+    owner = b"\x0c" + "张三".encode("utf-16-le").ljust(108, b"\x00") + bytes(54)
+    return [
+        ("luannan_word_and_excel", cl.outlook(Mail(
+            "滦南县科协", "lnxkx@126.com", "滦南县科协科普月活动总结", "市素质办：\n总结及统计表见附件。\n滦南县科协", day(22, 15, 0),
+            [("滦南县科协科普月活动总结.docx", f["滦南县科协科普月活动总结.docx"]),
+             ("~$南县科协科普月活动总结.docx", owner),
+             ("滦南县科普月重点活动统计表.xlsx", f["滦南县科普月重点活动统计表.xlsx"])])), day(22, 15, 0)),
+        ("xinli_pdf", cl.qqmail(Mail(
+            "唐山市心理卫生协会", "tsxlws@163.com", "唐山市心理卫生协会科普月总结（PDF）", "您好，超大附件过期了，现发送PDF版总结。",
+            day(25, 10, 0), [("唐山市心理卫生协会科普月活动总结.pdf", f["唐山市心理卫生协会科普月活动总结.pdf"])])), day(25, 10, 0)),
+        ("lunan_qq_correction", cl.qqmail(Mail(
+            "路南区科协", "1290036677@qq.com", "路南区科普月活动统计表（更正）", "市素质办：\n统计表有误，更正后的见附件，以此为准。\n路南区科协 张晓燕",
+            day(24, 20, 0), [("路南区全国科普月重点活动统计表（更正）.xlsx", f["路南区全国科普月重点活动统计表（更正）.xlsx"])])),
+         day(24, 20, 0)),
+    ]
 
 
 def _outlook_attached_forward(f: dict[str, bytes]) -> bytes:

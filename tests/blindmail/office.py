@@ -115,7 +115,7 @@ def convert_all(writer: dict[str, bytes], calc: dict[str, bytes]) -> dict[str, b
     if not lo.available():
         raise RuntimeError("soffice (LibreOffice) is not installed")
     out: dict[str, bytes] = {}
-    for target in ("docx", "doc"):
+    for target in ("docx", "doc", "pdf"):
         todo = {n.rsplit(".", 1)[0] + ".html": d for n, d in writer.items() if n.endswith("." + target)}
         if todo:
             done = lo.convert(todo, target, lo.IMPORT_HTML["writer"])

@@ -1,4 +1,4 @@
-"""A registry of 30 units with the names, aliases and addresses such offices really use."""
+"""A registry of 31 units with the names, aliases and addresses such offices really use."""
 
 MAILBOX = "tskxpjb@126.com"
 ADMINS = ("admin@example.org",)
@@ -34,4 +34,5 @@ guye,唐山市古冶区科学技术协会,county,古冶区科协;古冶区,gykx@
 kaiping,唐山市开平区科学技术协会,county,开平区科协;开平区,kpqkx@163.com
 xinli,唐山市心理卫生协会,society,市心理卫生协会,tsxlws@163.com
 jidong,冀东水泥集团科协,enterprise_sa,冀东水泥科协,jdsnkx@163.com
+luannan,滦南县科学技术协会,county,滦南县科协;滦南县,lnxkx@126.com
 """
