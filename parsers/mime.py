@@ -21,7 +21,7 @@ from email.message import Message
 import mailparser
 from mailparser.utils import get_addresses
 
-from parsers.detect import OLE_MAGIC
+from parsers.detect import OLE_MAGIC, detect_kind
 from parsers.mailtext import (
     cjk_count,
     codec_for,
@@ -214,6 +214,11 @@ def _decoded_payload(p: Message) -> bytes:
     return data if isinstance(data, bytes) else b""
 
 
+def _is_mail_file(ctype: str, filename: str) -> bool:
+    """A part that may be a whole mail saved as a file: named .eml and not declared as text or a picture."""
+    return filename.lower().endswith(".eml") and not ctype.startswith(("text/", "image/", "multipart/"))
+
+
 def _content_type(p: Message) -> str:
     try:
         return (p.get_content_type().split() or ["text/plain"])[0][:100]
@@ -326,6 +331,8 @@ class _Walk:
             ctype = _content_type(p)
             if ctype in ("message/rfc822", "message/global", "message/news"):
                 self.forward(p, depth, prefix)
+            elif _is_mail_file(ctype, self.filename(p)) and self.forward_file(p, depth, prefix):
+                return  # walked as a forwarded mail
             elif p.is_multipart():
                 if not ctype.startswith("message/"):  # delivery-status, rfc822-headers: content_type says it
                     for sub in p.get_payload():
@@ -397,11 +404,23 @@ class _Walk:
                 self.defect(f"附件“{name}”声明为 uuencode 编码但无法解码，已保留原文")
         return data
 
+    def forward_file(self, p: Message, depth: int, prefix: str) -> bool:
+        """An .eml attached as a file (126/163 and QQ web mail forward "作为附件" as application/octet-stream):
+        walked like a message/rfc822 part when its content is a mail; False leaves it an attachment."""
+        data = self.payload(p, self.filename(p))
+        if detect_kind(self.filename(p), data[:8192]) != "eml":
+            return False
+        self.forward_inner(email.message_from_bytes(data), p, depth, prefix)
+        return True
+
     def forward(self, p: Message, depth: int, prefix: str) -> None:
         """A message/rfc822 part: record who wrote it, then walk it with a "转发邮件N/" path."""
         inner = self.inner_message(p)
         if inner is None:
             return
+        self.forward_inner(inner, p, depth, prefix)
+
+    def forward_inner(self, inner: Message, p: Message, depth: int, prefix: str) -> None:
         self.forward_count[prefix] += 1
         label = f"{prefix}转发邮件{self.forward_count[prefix]}/"
         if depth >= self.max_depth:

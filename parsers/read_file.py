@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 from .cards import prose_cards
 from .detect import OLE_MAGIC, detect_kind, ole_streams
 from .docx import DocxContent, DocxError, read_docx
+from .htmltables import html_tables
 from .legacy import LegacyError, legacy_to_docx, legacy_to_text
 from .mailtext import html_to_text, utf8_or_gb18030
 from .parsed import FileResult
@@ -294,11 +295,15 @@ def _image(name: str, data: bytes) -> FileResult:
 
 def _text(name: str, data: bytes) -> FileResult:
     text = decode_text(data)
-    if re.search(r"<(html|body|table|div|p)\b", text[:5000], re.I):
-        text = html_to_text(text)
     result = _result(name, data, "text", "parsed")
+    if re.search(r"<(html|body|table|div|p)\b", text[:5000], re.I):
+        # web systems hand out HTML as .xls ("导出Excel"); its tables are read like a sheet's
+        for i, rows in enumerate(html_tables(text), 1):
+            _add_activities(result, rows, f"{name}!表{i}")
+        text = html_to_text(text)
     result.text = _cap(text.strip())
-    result.proposed = propose_from_text(result.text, f"{_basename(name)} 正文")
+    if not result.activities:
+        result.proposed = propose_from_text(result.text, f"{_basename(name)} 正文")
     return result
 
 
