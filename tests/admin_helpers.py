@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 
 import yaml
+from conftest import parser_budget_mb
 
 from run import main
 
@@ -23,7 +24,7 @@ def write_config(tmp_path: Path, account, sink, sample, monkeypatch, *, ssl: boo
               "smtp": {**sink.smtp_config(), "from": sample.mailbox_addr, "max_per_minute": 1000,
                        **extra.pop("smtp", {})},
               "admins": list(sample.admin_addrs), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 2}, **extra}
+              "extraction": {"workers": 2, "memory_budget_mb": parser_budget_mb()}, **extra}
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return path

@@ -19,6 +19,7 @@ from pathlib import Path
 import clientmail
 import yaml
 from clientmail import ADMINS, MAILBOX, _day, _rows, _soffice
+from conftest import parser_budget_mb
 from mailbuild import b_word, file_part, mail, multipart, rfc822_part, text_part
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -82,7 +83,7 @@ def deliver(account, sink, workdir: Path) -> tuple[Path, dict[str, bytes]]:
     config = {"mailbox": {**account.mailbox_config(), "password": "${CLIENTMAIL_PASSWORD}"},
               "smtp": {**sink.smtp_config(), "from": MAILBOX, "max_per_minute": 1000},
               "admins": list(ADMINS), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 2}}
+              "extraction": {"workers": 2, "memory_budget_mb": parser_budget_mb()}}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     account.append_many([raw for _, raw, _ in raws], [when for _, _, when in raws])

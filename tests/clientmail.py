@@ -32,6 +32,8 @@ from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 from pathlib import Path
 
+from conftest import parser_budget_mb
+
 MAILBOX = "tskxpjb@126.com"
 ADMINS = ("admin@example.org",)
 TZ = timezone(timedelta(hours=8))
@@ -430,7 +432,7 @@ def run_set(built: Built, account, sink, workdir: Path) -> tuple[dict, list]:
     config = {"mailbox": {**account.mailbox_config(), "password": "${CLIENTMAIL_PASSWORD}"},
               "smtp": {**sink.smtp_config(), "from": MAILBOX, "max_per_minute": 1000},
               "admins": list(ADMINS), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 2}}
+              "extraction": {"workers": 2, "memory_budget_mb": parser_budget_mb()}}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     account.append_many([raw for _, raw, _ in built.mails], [when for _, _, when in built.mails])

@@ -1,4 +1,4 @@
-"""Shared fixtures: real loopback mail servers (see tests/servers.py)."""
+"""Shared fixtures: real loopback mail servers (see tests/servers.py) and a headless browser (tests/browser.py)."""
 import os
 
 import pytest
@@ -15,6 +15,17 @@ def missing_tool(message: str, *, module: bool = False) -> None:
     if os.environ.get("CI", "").lower() not in ("", "0", "false"):
         pytest.fail(f"{message} (CI: setup.sh --test should have installed it)", pytrace=False)
     pytest.skip(message, allow_module_level=module)
+
+
+def parser_budget_mb(parsers_mb: int = 1024) -> int:
+    """``extraction.memory_budget_mb`` for a test's config. The budget counts the worker process with its
+    parser processes, and in a test the worker is pytest itself, which late in a run holds the whole suite's
+    imports and the OCR models that in-process tests loaded (~500 MB, not given back): give the parsers
+    ``parsers_mb`` beside what this process holds now, as a worker that starts fresh would have."""
+    from parsers import memwatch
+
+    procs = memwatch.tree(os.getpid()) or {}
+    return parsers_mb + procs.get(os.getpid(), (0, 0))[1] // 2**20
 
 
 @pytest.fixture(scope="session")
@@ -38,3 +49,11 @@ def smtp_sink() -> SmtpSink:
     sink = SmtpSink().start()
     yield sink
     sink.stop()
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium under selenium (tests/browser.py), closed after the test."""
+    from browser import chromium
+
+    yield from chromium()

@@ -17,12 +17,11 @@ import numpy as np
 import pytest
 import scanbuild as sb
 import scantables as st
-from conftest import missing_tool
+from conftest import missing_tool, parser_budget_mb
 from lobuild import available as lo_available
 from PIL import Image, ImageFilter
 from rapidfuzz import fuzz
 
-from parsers import memwatch
 from parsers.parsed import LIMIT_FLAG, FileResult, RawActivity
 from parsers.read_file import SCAN, extract_file
 from parsers.read_mail import read_mail
@@ -295,7 +294,7 @@ def test_ordinary_mail_is_acknowledged_before_queued_scans_are_read(tmp_path, mo
     config = tmp_path / "config.yaml"
     config.write_text(yaml.safe_dump({"mailbox": {"maildir": "inbox"}, "smtp": {"outdir": "sent"},
                                       "data_dir": "var", "campaign": {"units": "units.csv"},
-                                      "extraction": {"workers": 2, "memory_budget_mb": _budget_beside_pytest(1024)}}),
+                                      "extraction": {"workers": 2, "memory_budget_mb": parser_budget_mb()}}),
                       encoding="utf-8")
 
     def states() -> list[tuple[str | None, str, int]]:
@@ -319,11 +318,3 @@ def test_ordinary_mail_is_acknowledged_before_queued_scans_are_read(tmp_path, mo
         assert m["status"] == "needs_review" and "扫描件" in m["reason"], m
         rows = m["proposed_activities"]
         assert [r["title"] for r in rows] == ["科普大篷车巡展", "食品安全讲座"] and rows[0]["source"] == "图片第2行"
-
-
-def _budget_beside_pytest(parsers_mb: int) -> int:
-    """The memory budget counts the worker process too, and here the worker is pytest with the whole suite
-    loaded (hundreds of MB by the end of a run, which `serve` never carries): give the parsers their
-    ``parsers_mb`` on top of what this process holds now."""
-    procs = memwatch.tree(os.getpid()) or {}
-    return parsers_mb + procs.get(os.getpid(), (0, 0))[1] // 2**20

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from conftest import parser_budget_mb
+
 from blindmail.expected import EXPECTED
 from blindmail.files import ACTS
 from blindmail.registry import ADMINS, MAILBOX, UNITS_CSV
@@ -69,7 +71,7 @@ def run(mails: list[tuple[str, bytes, datetime]], account, sink, workdir: Path) 
     config = {"mailbox": {**account.mailbox_config(), "password": "${BLINDMAIL_PASSWORD}"},
               "smtp": {**sink.smtp_config(), "from": MAILBOX, "max_per_minute": 1000},
               "admins": list(ADMINS), "data_dir": "var", "campaign": {"units": "units.csv"},
-              "extraction": {"workers": 2}}
+              "extraction": {"workers": 2, "memory_budget_mb": parser_budget_mb()}}
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     account.append_many([raw for _, raw, _ in mails], [when for _, _, when in mails])
