@@ -1,45 +1,18 @@
 """The console in a real browser (Debian's headless Chromium driven by selenium) against the real servers:
 log in, see the progress, assign a unit to a review item, and see the export and the next digest change.
 A screenshot of each page is saved under bench/out/console/ for the closing note."""
-import os
 import re
 import threading
 from email import message_from_bytes, policy
-from pathlib import Path
 
 import pytest
 from admin_helpers import export, load, write_config
-from conftest import missing_tool
-
-from run import main
-from samples import generate
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parents[1] / "bench" / "out" / "console"
-
-try:
-    from selenium import webdriver
-except ImportError:
-    missing_tool("pip install selenium (the [test] extra)", module=True)
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    missing_tool("apt-get install chromium chromium-driver for the browser tests", module=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from browser import SHOTS, shot  # first: it skips (fails under CI) without Chromium
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1100,1400", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+from run import main
+from samples import generate
 
 
 @pytest.fixture
@@ -59,13 +32,6 @@ def console(tmp_path, imap_account, smtp_sink, monkeypatch):
     server.close()
 
 
-def _shot(driver, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.body.scrollHeight")
-    driver.set_window_size(1100, min(max(height + 120, 800), 6000))
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
 def _digest_review_count(config_path, capsys) -> int:
     assert main(["--config", str(config_path), "digest", "--date", "2025-10-31", "--dry-run"]) == 0
     path = re.search(r"written to (\S+)", capsys.readouterr().out).group(1)
@@ -83,7 +49,7 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     # nothing without logging in
     browser.get(url + "units")
     assert "/login" in browser.current_url
-    _shot(browser, "01-login")
+    shot(browser, "01-login")
     browser.find_element(By.NAME, "name").send_keys("王老师")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
 
@@ -95,18 +61,18 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     assert browser.find_element(By.ID, "submitted").text == str(sum(u["submitted"] for u in before["units"]))
     assert "分类进度" in browser.page_source and "后台程序" in browser.page_source
     assert browser.execute_script("return document.querySelector('img.chart').naturalWidth") > 0
-    _shot(browser, "02-overview")
+    shot(browser, "02-overview")
     browser.get(url + "units")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#units tbody tr")) == len(before["units"])
-    _shot(browser, "03-units")
+    shot(browser, "03-units")
     browser.find_element(By.LINK_TEXT, unit.name).click()
     assert unit.name in browser.find_element(By.TAG_NAME, "h1").text
-    _shot(browser, "04-unit")
+    shot(browser, "04-unit")
 
     # the review queue: assign the stranger's mail to a unit
     browser.get(url + "review")
     assert int(browser.find_element(By.ID, "review-total").text) == digest_before
-    _shot(browser, "05-review")
+    shot(browser, "05-review")
     item = next(e for e in browser.find_elements(By.CSS_SELECTOR, ".review-item")
                 if e.get_attribute("data-message") == stranger.message_id)
     typed = item.find_element(By.CSS_SELECTOR, "form.assign input[name=unit]")
@@ -117,7 +83,7 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
     assert f"已归属到{unit.name}" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     assert int(browser.find_element(By.ID, "review-total").text) == digest_before - 1
-    _shot(browser, "06-review-after-assign")
+    shot(browser, "06-review-after-assign")
 
     # the export and the next digest changed; the unit heard back once
     after = export(config_path, tmp_path, "after.json")
@@ -129,15 +95,15 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     # the action is on record with who did it; the other pages render
     browser.get(url + "log")
     assert "网页:王老师" in browser.page_source and "归属单位" in browser.page_source
-    _shot(browser, "07-audit")
+    shot(browser, "07-audit")
     browser.get(url + "outbox")
-    _shot(browser, "08-outbox")
+    shot(browser, "08-outbox")
     browser.get(url + "reingest")
     browser.execute_script("document.querySelector('input[name=since]').value='2025-09-20';"
                            "document.querySelector('input[name=until]').value='2025-09-21';")
     browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
     WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "job-text").get_attribute("data-state") == "done")
-    _shot(browser, "09-reingest")
+    shot(browser, "09-reingest")
     # the phone layout of the overview
     browser.set_window_size(390, 844)
     browser.get(url)

@@ -4,44 +4,17 @@ past), the 拟表扬 page shows each score's evidence and keeps the ticks (audit
 gathers 典型案例 and grouped 意见建议, a unit's page shows its 总结要点. Screenshots go to
 bench/out/console/ (copies in docs/console/)."""
 import json
-import os
 import re
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
-from conftest import missing_tool
-
-from run import main
-from samples import generate
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parents[1] / "bench" / "out" / "console"
-
-try:
-    from selenium import webdriver
-except ImportError:
-    missing_tool("pip install selenium (the [test] extra)", module=True)
-if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-    missing_tool("apt-get install chromium chromium-driver for the browser tests", module=True)
-
-from selenium.webdriver.chrome.service import Service  # noqa: E402
+from browser import shot  # first: it skips (fails under CI) without Chromium
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
-
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1100,1400", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
+from run import main
+from samples import generate
 
 
 @pytest.fixture
@@ -57,14 +30,6 @@ def console(tmp_path, monkeypatch):
     threading.Thread(target=server.run, daemon=True).start()
     yield server.url, config_path
     server.close()
-
-
-def _shot(driver, name: str, height: int | None = None) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    full = driver.execute_script("return document.body.scrollHeight")
-    driver.set_window_size(1100, height or min(max(full + 120, 800), 6000))
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
-    driver.set_window_size(1100, 1400)
 
 
 def _export(config_path: Path) -> dict:
@@ -100,7 +65,7 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     checked = [e.get_attribute("value") for e in browser.find_elements(By.CSS_SELECTOR, "input[name=unit]:checked")]
     assert sorted(checked) == sorted(picked)
     browser.execute_script("window.scrollTo(0, 0)")
-    _shot(browser, "shortlist", height=1600)
+    shot(browser, "shortlist", height=1600)
 
     # un-tick one: recorded too
     browser.find_element(By.CSS_SELECTOR, f"input[name=unit][value='{picked[1]}']").click()
@@ -117,14 +82,14 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     assert len(cases) >= 20
     themes = [e.text.split()[0] for e in browser.find_elements(By.CSS_SELECTOR, "#suggestions .theme h2")]
     assert "经费" in themes
-    _shot(browser, "narratives", height=1600)
+    shot(browser, "narratives", height=1600)
 
     # a unit's page: its 工作成效, 典型案例, 意见建议
     browser.get(url + f"units/{picked[0]}")
     narrative = browser.find_element(By.ID, "narrative").text
     assert "工作成效" in narrative and "典型案例" in narrative and "意见建议" in narrative
     assert "尚无可读取的总结" not in narrative
-    _shot(browser, "unit-narrative")
+    shot(browser, "unit-narrative")
 
     # the overview leads with the season's end: the report, the shortlist, mail after the deadline
     browser.get(url)
@@ -132,15 +97,6 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     assert "报送已截止" in end.text and "下载总结草稿" in end.text and "已选 1 个单位、1 项活动" in end.text
     late = [m for m in data["messages"] if m["late"] and m["unit_id"] and m["status"] != "ignored"]
     assert len(browser.find_elements(By.CSS_SELECTOR, "#late-mail li.late-item")) == len(late)
-    _shot(browser, "overview-season-end", height=1000)
+    shot(browser, "overview-season-end", height=1000)
     link = browser.find_element(By.LINK_TEXT, "下载总结草稿（Word）").get_attribute("href")
     assert link == url + "report.docx"
-
-
-def test_copy_screenshots_to_docs():
-    """Keep the season pages' screenshots beside the others in docs/console/ (run after the test above)."""
-    docs = Path(__file__).resolve().parents[1] / "docs" / "console"
-    for name in ("shortlist", "narratives", "unit-narrative", "overview-season-end", "report-page1",
-                 "chart-after-december-correction"):
-        if (SHOTS / f"{name}.png").exists():
-            shutil.copy(SHOTS / f"{name}.png", docs / f"{name}.png")

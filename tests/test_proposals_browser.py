@@ -2,47 +2,14 @@
 shows the rows read from a prose-only Word report beside their paragraphs; a person corrects a cell and
 clicks 确认计入; the export then counts them. Screenshots go to bench/out/console/ (review-proposals*.png; a copy
 of each is in docs/console/)."""
-import os
 import sqlite3
 import threading
-from pathlib import Path
 
-import pytest
 from admin_helpers import export, write_config
+from browser import shot  # first: it skips (fails under CI) without Chromium
 from test_proposals import EXPECTED, UNIT, _mail, _registry, report_docx  # noqa: F401  (a fixture)
 
 from run import main
-
-CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parents[1] / "bench" / "out" / "console"  # copies in docs/console/
-
-webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (the [test] extra)")
-
-
-@pytest.fixture
-def browser():
-    if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
-        from conftest import missing_tool
-
-        missing_tool("apt-get install chromium chromium-driver for the browser tests")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--window-size=1100,1400", "--lang=zh-CN"):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    yield driver
-    driver.quit()
-
-
-def _shot(driver, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    height = driver.execute_script("return document.body.scrollHeight")
-    driver.set_window_size(1100, min(max(height + 120, 800), 6000))
-    driver.save_screenshot(str(SHOTS / f"{name}.png"))
 
 
 def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_account, smtp_sink,  # noqa: F811
@@ -73,7 +40,7 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         evidence = rows[0].find_element(By.CSS_SELECTOR, "blockquote").text
         assert "在友谊街道社区开展‘科普进社区’活动" in evidence
         assert rows[1].find_element(By.NAME, "cell-2-date").get_attribute("value") == "2025-09-18至2025-09-19"
-        _shot(browser, "review-proposals")
+        shot(browser, "review-proposals")
 
         # correct a cell, then 确认计入
         cell = rows[2].find_element(By.NAME, "cell-3-participants")
@@ -83,7 +50,7 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
         assert "确认计入：这些活动现在计入该单位" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
         assert not browser.find_elements(By.CSS_SELECTOR, ".proposals")
-        _shot(browser, "review-proposals-confirmed")
+        shot(browser, "review-proposals-confirmed")
 
         # the export counts them, with the corrected cell; the unit meets its quota
         data = export(config, tmp_path, "after.json")
@@ -97,9 +64,9 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         with sqlite3.connect(tmp_path / "var" / "ledger.sqlite3") as db:
             [(detail,)] = db.execute("SELECT detail FROM audit WHERE action='confirm_proposals'").fetchall()
         assert "3.participants=250" in detail
-        _shot(browser, "review-proposals-audit")
+        shot(browser, "review-proposals-audit")
         browser.get(server.url + f"units/{UNIT.unit_id}")
         assert "健康科普大讲堂" in browser.page_source
-        _shot(browser, "review-proposals-unit")
+        shot(browser, "review-proposals-unit")
     finally:
         server.close()

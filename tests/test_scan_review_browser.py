@@ -12,10 +12,10 @@ import pytest
 import scanbuild as sb
 import scantables as st
 from admin_helpers import export, write_config
+from browser import shot  # first: it skips (fails under CI) without Chromium
 from lobuild import available as lo_available
 from mailbuild import b_word, file_part, mail, multipart, text_part
 from test_proposals import UNIT, _registry
-from test_proposals_browser import _shot, browser  # noqa: F401  (a fixture)
 
 from run import main
 
@@ -38,7 +38,7 @@ def scan_mail() -> bytes:
                 to="tskxpjb@126.com", message_id=MESSAGE_ID, date="Mon, 22 Sep 2025 10:00:00 +0800")
 
 
-def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser, scan_mail, imap_account,  # noqa: F811
+def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser, scan_mail, imap_account,
                                                                          smtp_sink, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -78,7 +78,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         assert "扫描件第1页" in group.find_element(By.CSS_SELECTOR, "figcaption").text
         assert SCAN_NAME in group.find_element(By.CSS_SELECTOR, "figcaption").text
         assert list((tmp_path / "var" / page_images.CACHE).rglob("*.png"))  # kept for the next request
-        _shot(browser, "review-scan-proposals")
+        shot(browser, "review-scan-proposals")
 
         # drawn once: the next view of the page is served from data_dir
         drawn = page_images.STATS["renders"]
@@ -114,7 +114,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
         assert "确认计入：这些活动现在计入该单位" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
         assert not browser.find_elements(By.CSS_SELECTOR, ".proposals")
-        _shot(browser, "review-scan-confirmed")
+        shot(browser, "review-scan-confirmed")
 
         # the export counts the seven rows for the unit, with the corrected cell; the quota (3) is met
         data = export(config, tmp_path, "after.json")
