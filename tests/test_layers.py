@@ -7,6 +7,7 @@ nothing of parsers/.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,3 +79,11 @@ def test_no_function_is_longer_than_a_screen():
                 if lines > LONGEST:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({lines} lines)")
     assert not long, long
+
+
+def test_every_path_the_readme_names_exists():
+    """A newcomer follows the README's paths: each `folder/…` it names is in the repository."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    named = set(re.findall(r"`((?:pipeline|parsers|outbox|tests|bench|deploy|docs|samples)/[\w./-]*)`", text))
+    missing = sorted(p for p in named if not (ROOT / p).exists())
+    assert named and not missing, missing
