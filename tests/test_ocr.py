@@ -318,3 +318,17 @@ def test_ordinary_mail_is_acknowledged_before_queued_scans_are_read(tmp_path, mo
         assert m["status"] == "needs_review" and "扫描件" in m["reason"], m
         rows = m["proposed_activities"]
         assert [r["title"] for r in rows] == ["科普大篷车巡展", "食品安全讲座"] and rows[0]["source"] == "图片第2行"
+
+
+def test_a_blank_page_is_not_sent_to_ocr_but_faint_print_is():
+    from parsers.scan import blank
+
+    rng = np.random.default_rng(3)
+    paper = (235 + rng.integers(0, 13, size=(700, 500, 3))).astype(np.uint8)  # paper tone with speckle
+    assert blank(paper)
+    printed, faint, stamped = paper.copy(), paper.copy(), paper.copy()
+    printed[100:104, 50:450] = 20  # one ruled line and a short row of print: ~1 % of the page
+    printed[120:130, 60:200] = 30
+    faint[100:110, 50:450] = 190  # a phone photo in poor light: print only ~55 levels under the paper
+    stamped[300:340, 300:340] = (200, 30, 30)  # a red seal alone is still something on the page
+    assert not blank(printed) and not blank(faint) and not blank(stamped)
