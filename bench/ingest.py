@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import importlib
 import io
 import json
 import os
@@ -156,26 +157,27 @@ def _timed(owner, attr: str, stage: str, generator: bool = False) -> None:
     setattr(owner, attr, wrapper)
 
 
+def first_module(*names: str):
+    """The first of ``names`` that imports: this checkout's module, or an older checkout's (--baseline)."""
+    for name in names:
+        try:
+            return importlib.import_module(name)
+        except ImportError:
+            continue
+    raise ImportError(names)
+
+
 def install_stage_timers() -> None:
     """Wrap each stage's functions with a timer; works on this checkout and on older ones (--baseline),
-    whose modules had other names (parsers.analyze, pipeline.archive, the message path in pipeline.app)."""
-    import importlib
-
-    def first_module(*names):
-        for name in names:
-            try:
-                return importlib.import_module(name)
-            except ImportError:
-                continue
-        raise ImportError(names)
-
+    whose modules had other names (parsers.analyze, pipeline.archive, the message path in pipeline.app,
+    pipeline/ before its rooms)."""
     analyze = first_module("parsers.read_mail", "parsers.analyze")
-    app = importlib.import_module("pipeline.runtime.app")
-    ingest = importlib.import_module("pipeline.intake.ingest")
+    app = first_module("pipeline.runtime.app", "pipeline.app")
+    ingest = first_module("pipeline.intake.ingest", "pipeline.ingest", "pipeline.app")
     path = ingest if hasattr(ingest, "Ingestor") else app  # who calls decide and build_ack
-    Archive = first_module("pipeline.intake.mail_archive", "pipeline.archive").Archive
-    from pipeline.intake.mailbox import ImapSource
-    from pipeline.ledger.store import Store
+    Archive = first_module("pipeline.intake.mail_archive", "pipeline.mail_archive", "pipeline.archive").Archive
+    ImapSource = first_module("pipeline.intake.mailbox", "pipeline.mailbox").ImapSource
+    Store = first_module("pipeline.ledger.store", "pipeline.store").Store
 
     _timed(ImapSource, "fetch_between", "fetch (IMAP)", generator=True)
     _timed(ImapSource, "fetch_new", "fetch (IMAP)", generator=True)
@@ -200,7 +202,7 @@ def install_stage_timers() -> None:
 
 def count_statements() -> list[int]:
     """Count every SQL statement the ledger runs (a one-item list, filled as the command runs)."""
-    from pipeline.ledger.store import Store
+    Store = first_module("pipeline.ledger.store", "pipeline.store").Store
 
     count = [0]
     init = Store.__init__
@@ -220,9 +222,9 @@ def child(spec: dict) -> None:
     monitor = RssMonitor()
     monitor.start()
     t0 = time.perf_counter()
-    import pipeline.reporting.export  # noqa: F401
-    import pipeline.runtime.commands  # noqa: F401
-    import run  # noqa: F401  (import time is part of what an operator waits for)
+    import run  # (import time is part of what an operator waits for)
+
+    first_module("pipeline.runtime.commands", "pipeline.commands")  # as a command loads them
     imported = time.perf_counter() - t0
     if spec.get("stages"):
         install_stage_timers()
