@@ -82,8 +82,9 @@ def dataset(config: Config, registry: Registry, store: Store, as_of: date | None
             "platform": platform.section if platform else None}
 
 
-def _activity(a: Any, message_id: dict[str, str], platform_id: str | None) -> dict[str, Any]:
-    item = {"unit_id": a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
+def _activity(a: Any, message_id: dict[str, str], platform_id: str | None, **unit: str | None) -> dict[str, Any]:
+    """An activity row of the ledger as the export shows it (``unit_id=`` for a row that carries none)."""
+    item = {"unit_id": unit["unit_id"] if unit else a["unit_id"], "message_id": message_id[a["key"]], "title": a["title"],
             "start_date": a["start_date"], "end_date": a["end_date"], "location": a["location"],
             "organizer": a["organizer"], "format": a["format"], "participants": a["participants"],
             "source": a["source"], "platform_id": platform_id}
@@ -96,7 +97,7 @@ def _activity(a: Any, message_id: dict[str, str], platform_id: str | None) -> di
 def proposed_activities(store: Store, units: dict[str, str | None], message_id: dict[str, str]
                         ) -> dict[str, list[dict]]:
     """Message key -> rows read from prose or scans that wait for a person (none once a decision is taken):
-    the fields of an activity plus ``source``, ``confidence``, ``evidence`` and ``row`` (its number for
+    the fields of an activity (``platform_id`` null) plus ``confidence``, ``evidence`` and ``row`` (its number for
     ``review confirm --set ROW.FIELD=VALUE``)."""
     decided = store.proposal_decisions()
     out: dict[str, list[dict]] = {}
@@ -104,14 +105,8 @@ def proposed_activities(store: Store, units: dict[str, str | None], message_id: 
         if p["key"] in decided or p["key"] not in units:
             continue
         rows = out.setdefault(p["key"], [])
-        item = {"row": len(rows) + 1, "unit_id": units[p["key"]], "message_id": message_id[p["key"]],
-                "title": p["title"], "start_date": p["start_date"], "end_date": p["end_date"],
-                "location": p["location"], "organizer": p["organizer"], "format": p["format"],
-                "participants": p["participants"], "source": p["source"], "confidence": p["confidence"],
-                "evidence": p["evidence"]}
-        if p["participants_offline"] is not None or p["participants_online"] is not None:
-            item["participants_offline"] = p["participants_offline"]
-            item["participants_online"] = p["participants_online"]
+        item = {"row": len(rows) + 1, **_activity(p, message_id, None, unit_id=units[p["key"]]),
+                "confidence": p["confidence"], "evidence": p["evidence"]}
         rows.append(item)
     return out
 
