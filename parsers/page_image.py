@@ -12,6 +12,8 @@ import io
 
 import numpy as np
 
+from parsers import ParserError
+
 from .detect import detect_kind
 from .mime import parse_message
 from .read_mail import attachment_label
@@ -23,7 +25,7 @@ NO_PAGE = "原件中没有第{page}页"
 CANNOT = "无法显示该页（{why}）"
 
 
-class PageUnavailable(Exception):
+class PageUnavailable(ParserError):
     """The page cannot be drawn; the message says why, in Chinese."""
 
 
@@ -36,6 +38,8 @@ def render_page_png(raw: bytes, file: str, page: int) -> bytes | str:
         return str(e)
     except ImageRefused as e:
         return CANNOT.format(why=str(e).split("，")[0])
+    except (ParserError, ValueError, OSError, RuntimeError):  # a damaged zip, winmail.dat or PDF (pdfium)
+        return CANNOT.format(why="原件已损坏")
 
 
 def _find(raw: bytes, file: str) -> bytes:

@@ -274,17 +274,23 @@ def propose_from_wrapped_text(text: str, where: str) -> list[RawActivity]:
 
 def unwrap(lines: list[str]) -> list[str]:
     """Lines into paragraphs: a line continues the one before unless that one ended a sentence or this one
-    opens with a number or a date."""
+    opens with a number or a date. Linear in the text: only each new line is tested, and a paragraph's lines
+    are joined once, at its end."""
     paragraphs: list[str] = []
+    current: list[str] = []
+    size, ended = 0, True
     for line in (s.strip() for s in lines):
         if not line:
-            if paragraphs and paragraphs[-1]:
-                paragraphs.append("")
+            paragraphs.append("".join(current))
+            current, size, ended = [], 0, True
             continue
         opens = bool(_MARKER.match(line) or _SECTION.match(line) or _DATE.match(line))
-        if paragraphs and paragraphs[-1] and not opens and not _SENTENCE_END.search(paragraphs[-1]) \
-                and len(paragraphs[-1]) >= 20:
-            paragraphs[-1] += line
+        if current and not opens and not ended and size >= 20:
+            current.append(line)
         else:
-            paragraphs.append(line)
+            paragraphs.append("".join(current))
+            current, size = [line], 0
+        size += len(line)
+        ended = bool(_SENTENCE_END.search(line))
+    paragraphs.append("".join(current))
     return [p for p in paragraphs if p]

@@ -92,7 +92,14 @@ def read_docx_pictures(result: FileResult, data: bytes) -> None:
             pages, _ = load_pages(blob, 1)
         except ImageRefused:
             continue
-        page = read_page(pages[0], f"文档中的图片{number}")
+        where = f"文档中的图片{number}"
+        try:
+            page = read_page(pages[0], where)
+        except MemoryError:
+            raise
+        except Exception:  # noqa: BLE001 - one bad picture must not lose the Word file's text and the others
+            found.notes.append(PAGE_FAILED.format(where=where))
+            continue
         for raw in page.proposed:
             raw.page = PageRef(result.name, number)
         found.proposed += page.proposed

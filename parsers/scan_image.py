@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageOps
 
+from parsers import ParserError
+
 MAX_PIXELS = 60_000_000  # a 50-megapixel phone photo passes; a 600 dpi A3 scan (70 Mpx) does not
 MAX_SIDE = 2000  # pages are worked on at most this large (~170 dpi A4): enough for 10 pt text, ~50 MB less than 2400
 MAX_FRAMES = 20  # pages of a multi-page TIFF
@@ -23,7 +25,7 @@ TOO_LARGE = "图片尺寸过大（{w}×{h}像素），超过处理上限，未�
 BROKEN = "图片文件已损坏或格式无法识别，未读取；请重新拍照或扫描后发送"
 
 
-class ImageRefused(Exception):
+class ImageRefused(ParserError):
     """The image is not read; the message says why, in Chinese."""
 
 

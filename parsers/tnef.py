@@ -9,12 +9,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from parsers import ParserError
+
 TNEF_MAGIC = b"\x78\x9f\x3e\x22"
 MAX_MEMBERS = 200
 logging.getLogger("tnefparse").setLevel(logging.CRITICAL)  # it logs every odd property as an error
 
 
-class TnefError(Exception):
+class TnefError(ParserError):
     """The winmail.dat could not be read (its reason in Chinese)."""
 
 

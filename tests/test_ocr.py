@@ -332,3 +332,20 @@ def test_a_blank_page_is_not_sent_to_ocr_but_faint_print_is():
     faint[100:110, 50:450] = 190  # a phone photo in poor light: print only ~55 levels under the paper
     stamped[300:340, 300:340] = (200, 30, 30)  # a red seal alone is still something on the page
     assert not blank(printed) and not blank(faint) and not blank(stamped)
+
+
+def test_a_damaged_original_is_refused_in_words_when_its_page_is_drawn():
+    from email.message import EmailMessage
+
+    from parsers.page_image import render_page_png
+
+    msg = EmailMessage()
+    msg["From"], msg["Subject"] = "unit@example.org", "扫描件"
+    msg.set_content("见附件")
+    msg.add_attachment(b"%PDF-1.4\n1 0 obj <<\n% cut short by a broken upload", maintype="application",
+                       subtype="pdf", filename="扫描件.pdf")
+    msg.add_attachment(b"PK\x03\x04 not really a zip", maintype="application", subtype="zip", filename="材料.zip")
+    raw = msg.as_bytes()
+    for name in ("扫描件.pdf", "材料.zip/表.png"):
+        drawn = render_page_png(raw, name, 1)
+        assert isinstance(drawn, str) and drawn, (name, drawn)
