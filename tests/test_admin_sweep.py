@@ -379,3 +379,24 @@ def test_the_season_end_actions_end_in_a_result_or_a_refusal(config_path, capsys
     assert console.client.post("/shortlist", data={"csrf": console.token}).status_code == 302  # unpick all
     wrong = [g for g in got if g[2][0] != g[1]]
     assert not wrong, "\n".join(map(str, wrong))
+
+
+def test_a_console_button_meeting_a_locked_ledger_answers_in_one_line(config_path):
+    """Another program holds the ledger (a backup tool, a DB browser): saving the 拟表扬 picks or confirming
+    proposals ends in one line (503), as the command line ends in exit 5, not in a 500 page."""
+    import sqlite3
+
+    config_path.write_text(config_path.read_text(encoding="utf-8") + "runtime: {ledger_wait_seconds: 0.2}\n",
+                           encoding="utf-8")
+    console = Console(config_path)
+    holder = sqlite3.connect(config_path.parent / "var" / "ledger.sqlite3", isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        for url, form in (("/shortlist", {"unit": "lunan"}),
+                          ("/review/proposals/reject", {"message": "<office-fw.1@example.org>"})):
+            response = console.client.post(url, data={**form, "csrf": console.token})
+            assert response.status_code == 503, (url, response.status_code)
+            assert "操作未完成" in response.text and "ledger" in response.text and "Traceback" not in response.text
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()

@@ -52,3 +52,20 @@ def exclusive(view: Callable[..., Any]) -> Callable[..., Any]:
         finally:
             lock.release()
     return wrapper
+
+
+@bp.app_errorhandler(Exception)
+def machine_fault(exc: Exception) -> Any:
+    """Any page or button meeting a machine fault (another process ingesting, a full disk, a locked ledger)
+    answers in one line, as the command line does; HTTP errors and real bugs go on as they would."""
+    from flask import render_template
+    from werkzeug.exceptions import HTTPException
+
+    from pipeline import failures
+
+    if isinstance(exc, HTTPException):
+        return exc
+    known = failures.explain(exc, state().config, request.path)
+    if known is None:
+        raise exc
+    return render_template("error.html", message=f"操作未完成：{known[1]}"), 503

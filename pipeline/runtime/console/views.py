@@ -204,7 +204,7 @@ def workbook() -> Response:
 
 @bp.route("/mail/raw")
 def raw_mail() -> Response:
-    return _download(pipeline().archive.get(_message().sha256), "原始邮件.eml", "message/rfc822")
+    return _download(_archived(_message()), "原始邮件.eml", "message/rfc822")
 
 
 @bp.route("/mail/file")
@@ -215,7 +215,7 @@ def mail_file() -> Response:
 
     message, name = _message(), request.args.get("name", "")
     p = pipeline()
-    [envelope] = p.sandbox.run_many([(parse_message, (p.archive.get(message.sha256),))])
+    [envelope] = p.sandbox.run_many([(parse_message, (_archived(message),))])
     if isinstance(envelope, SandboxFailure):
         abort(404)
     labels = [(attachment_label(a.name, a.path), a) for a in envelope.attachments]
@@ -232,6 +232,14 @@ def _message() -> MessageRow:
     if found is None:
         abort(404)
     return found
+
+
+def _archived(message: MessageRow) -> bytes:
+    """The raw mail as archived; 404 where the archive lacks it (a data_dir restored without its archive)."""
+    try:
+        return pipeline().archive.get(message.sha256)
+    except OSError:
+        abort(404)
 
 
 def _download(body: bytes, filename: str, mimetype: str) -> Response:
