@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from pipeline.campaign.registry import Registry
-from pipeline.ledger.rows import MessageRow, UnitPartRow
+from pipeline.ledger.rows import MessageRow
 
 
 @dataclass
@@ -21,11 +21,6 @@ class MessageStatus:
     def status_for(self, unit_id: str | None) -> str:
         """The status of the part that counts for ``unit_id`` (the message's own status for a one-unit mail)."""
         return self.parts.get(unit_id or "", self.status) if self.parts else self.status
-
-
-def parts_of(m: MessageRow) -> tuple[UnitPartRow, ...]:
-    """The per-unit parts of a mail that carries several units' files (() for a one-unit mail)."""
-    return m.parts
 
 
 def unit_views(m: MessageRow) -> list[MessageRow]:
