@@ -188,18 +188,19 @@ def digest_context(pipeline: Pipeline, data: dict, today: date, *, since: dateti
         **_activity_totals(data["activities"]),
         new_window="上次汇总以来" if by_arrival else f"{today.month}月{today.day}日",
         console_url=console_url(config),
-        season_end=season_end_context(pipeline, today) if today > deadline else None,
+        season_end=season_end_context(pipeline, today, data) if today > deadline else None,
     )
 
 
-def season_end_context(pipeline: Pipeline, today: date) -> dict:
+def season_end_context(pipeline: Pipeline, today: date, data: dict) -> dict:
     """After the deadline the digest leads with the season's end: the report draft, the shortlist, and
-    the mail that came after the deadline (late first submissions and corrections)."""
+    the mail that came after the deadline (late first submissions and corrections). ``data``: the digest's
+    dataset as of ``today``, not made a second time."""
     from pipeline.reporting.review_queue import program
     from pipeline.reporting.season import after_deadline, load_season
 
     config = pipeline.config
-    season = load_season(config, pipeline.registry, pipeline.store, today)
+    season = load_season(config, pipeline.registry, pipeline.store, today, data=data)
     url = console_url(config)
     return dict(days=(today - config.campaign.deadline).days,
                 report_url=f"{url}report.docx" if url else None, shortlist_url=f"{url}shortlist" if url else None,
