@@ -18,7 +18,9 @@ WIDTH, HEIGHT = 1100, 1400
 
 try:
     from selenium import webdriver
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
 except ImportError:
     missing_tool("pip install selenium (the [test] extra)", module=True)
 if not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)):
@@ -46,3 +48,10 @@ def shot(driver: webdriver.Chrome, name: str, height: int | None = None) -> Path
     driver.save_screenshot(str(path))
     driver.set_window_size(WIDTH, HEIGHT)
     return path
+
+
+def wait(driver: webdriver.Chrome, seconds: float) -> WebDriverWait:
+    """Wait for a condition on a page that may be navigating meanwhile: an element found in the old page
+    and gone from the new one raises (stale element, or Chromium's "Node with given id does not belong to
+    the document"), which means "not yet", not a failure."""
+    return WebDriverWait(driver, seconds, ignored_exceptions=(WebDriverException,))

@@ -7,9 +7,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from admin_helpers import export, load, write_config
-from browser import SHOTS, shot  # first: it skips (fails under CI) without Chromium
+from browser import SHOTS, shot, wait  # first: it skips (fails under CI) without Chromium
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from run import main
 from samples import generate
@@ -53,7 +52,7 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     browser.find_element(By.NAME, "name").send_keys("王老师")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
 
-    WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
+    wait(browser, 20).until(lambda d: "/login" not in d.current_url)
     assert browser.current_url == url + "units"  # back where it was going
 
     # the progress: the page's numbers are the export's
@@ -80,7 +79,7 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     typed.send_keys(unit.name)  # the name, as an admin types it (the list offers ids with names)
     sent = len(smtp_sink.messages)
     item.find_element(By.CSS_SELECTOR, "form.assign button").click()
-    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
+    wait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
     assert f"已归属到{unit.name}" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     assert int(browser.find_element(By.ID, "review-total").text) == digest_before - 1
     shot(browser, "06-review-after-assign")
@@ -102,7 +101,7 @@ def test_an_admin_settles_a_review_item_in_the_browser(browser, console, smtp_si
     browser.execute_script("document.querySelector('input[name=since]').value='2025-09-20';"
                            "document.querySelector('input[name=until]').value='2025-09-21';")
     browser.find_element(By.CSS_SELECTOR, "form.stack button").click()
-    WebDriverWait(browser, 60).until(lambda d: d.find_element(By.ID, "job-text").get_attribute("data-state") == "done")
+    wait(browser, 60).until(lambda d: d.find_element(By.ID, "job-text").get_attribute("data-state") == "done")
     shot(browser, "09-reingest")
     # the phone layout of the overview
     browser.set_window_size(390, 844)

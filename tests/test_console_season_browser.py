@@ -9,9 +9,8 @@ import threading
 from pathlib import Path
 
 import pytest
-from browser import shot  # first: it skips (fails under CI) without Chromium
+from browser import shot, wait  # first: it skips (fails under CI) without Chromium
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 from run import main
 from samples import generate
@@ -44,7 +43,7 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     browser.get(url + "shortlist")
     browser.find_element(By.NAME, "name").send_keys("王老师")
     browser.find_element(By.CSS_SELECTOR, "#login button").click()
-    WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
+    wait(browser, 20).until(lambda d: "/login" not in d.current_url)
 
     # the shortlist: every submitted unit, each criterion with its evidence
     rows = browser.find_elements(By.CSS_SELECTOR, "#unit-candidates tbody tr")
@@ -58,7 +57,7 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     rows[2].find_element(By.CSS_SELECTOR, "input[type=checkbox]").click()
     browser.find_element(By.CSS_SELECTOR, "#activity-candidates tbody tr input[type=checkbox]").click()
     browser.find_element(By.ID, "save-picks").click()
-    WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
+    wait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
     assert "选入3个" in browser.find_element(By.CSS_SELECTOR, ".flash").text
     assert browser.find_element(By.ID, "picked-units").text == "2"
     assert browser.find_element(By.ID, "picked-activities").text == "1"
@@ -70,7 +69,7 @@ def test_the_office_closes_the_season_in_the_browser(console, browser):  # poll 
     # un-tick one: recorded too
     browser.find_element(By.CSS_SELECTOR, f"input[name=unit][value='{picked[1]}']").click()
     browser.find_element(By.ID, "save-picks").click()
-    WebDriverWait(browser, 60).until(lambda d: "移出1个" in d.find_element(By.CSS_SELECTOR, ".flash").text)
+    wait(browser, 60).until(lambda d: "移出1个" in d.find_element(By.CSS_SELECTOR, ".flash").text)
     browser.get(url + "log")
     done = [(r.find_elements(By.TAG_NAME, "td")[1].text, r.find_elements(By.TAG_NAME, "td")[2].text)
             for r in browser.find_elements(By.CSS_SELECTOR, "#audit tbody tr")]

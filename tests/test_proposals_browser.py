@@ -6,7 +6,7 @@ import sqlite3
 import threading
 
 from admin_helpers import export, write_config
-from browser import shot  # first: it skips (fails under CI) without Chromium
+from browser import shot, wait  # first: it skips (fails under CI) without Chromium
 from test_proposals import EXPECTED, UNIT, _mail, _registry, report_docx  # noqa: F401  (a fixture)
 
 from run import main
@@ -15,7 +15,6 @@ from run import main
 def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_account, smtp_sink,  # noqa: F811
                                                      tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     from pipeline.config import load_config
     from pipeline.runtime.console.server import make_server
@@ -30,7 +29,7 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         browser.get(server.url + "review")
         browser.find_element(By.NAME, "name").send_keys("李老师")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
-        WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
+        wait(browser, 20).until(lambda d: "/login" not in d.current_url)
 
         # the rows beside the paragraphs they were read from
         box = browser.find_element(By.CSS_SELECTOR, ".proposals[data-message='<prose-1@lunan.cn>']")
@@ -47,7 +46,7 @@ def test_a_person_confirms_proposals_in_the_browser(browser, report_docx, imap_a
         cell.clear()
         cell.send_keys("250")
         box.find_element(By.CSS_SELECTOR, "form.confirm-proposals button").click()
-        WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
+        wait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
         assert "确认计入：这些活动现在计入该单位" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
         assert not browser.find_elements(By.CSS_SELECTOR, ".proposals")
         shot(browser, "review-proposals-confirmed")

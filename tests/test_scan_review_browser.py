@@ -12,7 +12,7 @@ import pytest
 import scanbuild as sb
 import scantables as st
 from admin_helpers import export, write_config
-from browser import shot  # first: it skips (fails under CI) without Chromium
+from browser import shot, wait  # first: it skips (fails under CI) without Chromium
 from lobuild import available as lo_available
 from mailbuild import b_word, file_part, mail, multipart, text_part
 from test_proposals import UNIT, _registry
@@ -41,7 +41,6 @@ def scan_mail() -> bytes:
 def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser, scan_mail, imap_account,
                                                                          smtp_sink, tmp_path, monkeypatch):
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     from pipeline.config import load_config
     from pipeline.runtime.console import page_images
@@ -62,7 +61,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         browser.get(server.url + "review")
         browser.find_element(By.NAME, "name").send_keys("李老师")
         browser.find_element(By.CSS_SELECTOR, "#login button").click()
-        WebDriverWait(browser, 20).until(lambda d: "/login" not in d.current_url)
+        wait(browser, 20).until(lambda d: "/login" not in d.current_url)
 
         # the scanned page beside the rows read from it, drawn from the archived mail
         box = browser.find_element(By.CSS_SELECTOR, f".proposals[data-message='{MESSAGE_ID}']")
@@ -71,7 +70,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         assert len(rows) == 7
         assert rows[0].find_element(By.CSS_SELECTOR, ".evidence .small").text.startswith("扫描件第1页第2行")
         image = group.find_element(By.CSS_SELECTOR, "figure.page-image img")
-        WebDriverWait(browser, 120).until(lambda d: d.execute_script(
+        wait(browser, 120).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth > 0", image))
         width, height = browser.execute_script("return [arguments[0].naturalWidth, arguments[0].naturalHeight]", image)
         assert 600 < max(width, height) <= 1400  # the page cut to its print, at most the console's size
@@ -86,7 +85,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         browser.refresh()
         box = browser.find_element(By.CSS_SELECTOR, f".proposals[data-message='{MESSAGE_ID}']")
         image = box.find_element(By.CSS_SELECTOR, "figure.page-image img")
-        WebDriverWait(browser, 30).until(lambda d: d.execute_script(
+        wait(browser, 30).until(lambda d: d.execute_script(
             "return arguments[0].complete && arguments[0].naturalWidth > 0", image))
         assert page_images.STATS["renders"] == drawn and page_images.STATS["hits"] >= 1
 
@@ -96,7 +95,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         for _ in range(2):  # first the note the browser shows, then the reason found out the first time
             browser.refresh()
             groups = browser.find_elements(By.CSS_SELECTOR, ".page-group")
-            WebDriverWait(browser, 60).until(
+            wait(browser, 60).until(
                 lambda d, g=groups[1]: g.find_elements(By.CSS_SELECTOR, ".page-note:not([hidden])"))
             assert not groups[1].find_elements(By.CSS_SELECTOR, "img")
         assert "原件页面无法显示：原件中没有第9页" in groups[1].find_element(By.CSS_SELECTOR, ".page-note").text
@@ -111,7 +110,7 @@ def test_a_person_confirms_rows_read_from_a_stamped_scan_beside_its_page(browser
         cell.clear()
         cell.send_keys("460")
         box.find_element(By.CSS_SELECTOR, "form.confirm-proposals button").click()
-        WebDriverWait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
+        wait(browser, 60).until(lambda d: d.find_elements(By.CSS_SELECTOR, ".flash"))
         assert "确认计入：这些活动现在计入该单位" in browser.find_element(By.CSS_SELECTOR, ".flash.ok").text
         assert not browser.find_elements(By.CSS_SELECTOR, ".proposals")
         shot(browser, "review-scan-confirmed")
